@@ -1,0 +1,233 @@
+//! NumPy's `out=`: scans into a caller's buffer, or into the input's own buffer.
+
+use arrow::array::{Array, ArrayRef, PrimitiveArray};
+use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
+use arrow::datatypes::{ArrowPrimitiveType, DataType};
+
+use crate::array::leaf::{
+    Failure, LeafJob, element_source, output_nulls, scan_in_place_values, scan_values,
+};
+use crate::array::scanner::{Plan, Scanner};
+use crate::array::shape::{ColumnShape, null_bits};
+use crate::array::types::{accepted_types, promote_types};
+use crate::kernels::bits::{copy_bits, set_range};
+use crate::kernels::{Arith, Element, Layout};
+use crate::{Error, Operation, Overflow, Result, ScanOptions, scan};
+
+/// Elements per chunk when the result must be cast into `out`.
+const CHUNK_ELEMENTS: usize = 8192;
+
+/// NumPy's `out=`: writes the result into `out` without allocating an output column and
+/// returns its validity (one bit per element of `out`).
+///
+/// `out` holds every element of the result in row-major order (for an N-dimensional
+/// column, the elements of all its rows). As in NumPy, without a `dtype` the scan runs in
+/// `np.promote_types(input, out)` (so an int8 column with an int8 `out` wraps in int8, and
+/// a float32 column with a float64 `out` accumulates in float64); with a `dtype` it runs in
+/// that type. The result is then written into `out` with NumPy's unsafe cast.
+///
+/// ```
+/// use arrow::array::Float64Array;
+/// use arrow::datatypes::Int64Type;
+/// use cumulus::{Operation, ScanOptions};
+///
+/// let x = Float64Array::from(vec![1.5, 2.5, 3.5]);
+/// let mut out = [0i64; 3];
+/// let nulls = cumulus::scan_into::<Int64Type>(Operation::Cumsum, &x, &ScanOptions::default(), &mut out)?;
+/// assert_eq!(out, [1, 4, 7]); // NumPy: np.cumsum(x, out=np.empty(3, np.int64))
+/// assert!(nulls.is_none());
+/// # Ok::<(), cumulus::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::OutSize`] when `out` does not have one slot per result element, and the
+/// errors of [`scan`].
+pub fn scan_into<P>(
+    op: Operation,
+    array: &dyn Array,
+    options: &ScanOptions,
+    out: &mut [P::Native],
+) -> Result<Option<NullBuffer>>
+where
+    P: ArrowPrimitiveType,
+    P::Native: Element + Arith,
+{
+    let out_type = P::DATA_TYPE;
+    let shape = ColumnShape::of(op, array.data_type(), None)?;
+    let mut options = options.clone();
+    if options.dtype.is_none() {
+        options.dtype = promote_types(&shape.leaf, &out_type);
+    }
+    let plan = Plan::new(op, array.data_type(), None, &options)?;
+    let parts = plan.shape.decompose(array)?;
+    let n = parts.leaf.len();
+    if out.len() != n {
+        return Err(Error::OutSize {
+            op,
+            expected: n,
+            actual: out.len(),
+        });
+    }
+    if plan.shape.levels.is_empty() && plan.leaf_out == out_type {
+        // The common case: a plain column scanned straight into `out`.
+        let validity = array.logical_nulls().filter(|v| v.null_count() > 0);
+        let job = LeafJob {
+            op,
+            nulls: options.nulls,
+            checked: options.overflow == Overflow::Error,
+            reverse: options.reverse,
+            out_type: &plan.leaf_out,
+            layout: Layout::single(n),
+            validity: validity.as_ref().map(null_bits),
+            skip_nulls: validity.clone(),
+        };
+        let written = scan_values(&job, array, &mut None, out)
+            .map_err(|failure| failure_error(&plan, &parts, failure))?;
+        return Ok(output_nulls(&job, written, n));
+    }
+    scan_into_by_chunks(plan, array, out)
+}
+
+/// Scans a chunk of rows at a time and casts each chunk's result into `out`.
+fn scan_into_by_chunks<T: Element>(
+    plan: Plan,
+    array: &dyn Array,
+    out: &mut [T],
+) -> Result<Option<NullBuffer>> {
+    let op = plan.op;
+    let output_shape = ColumnShape::of(op, &plan.output_type, None)?;
+    let rows = array.len();
+    let per_row = (out.len() / rows.max(1)).max(1);
+    let rows_per_chunk = (CHUNK_ELEMENTS / per_row).max(1);
+    // Each chunk with the position of its first element in `out`.
+    let mut chunks = vec![];
+    let mut at = 0;
+    for start in (0..rows).step_by(rows_per_chunk) {
+        let chunk = array.slice(start, rows_per_chunk.min(rows - start));
+        let elements = plan.shape.decompose(chunk.as_ref())?.leaf.len();
+        chunks.push((chunk, at));
+        at += elements;
+    }
+    if plan.options.reverse {
+        chunks.reverse();
+    }
+    let unsupported = |data_type: &DataType| Error::UnsupportedType {
+        op,
+        data_type: data_type.clone(),
+        accepted: accepted_types(op),
+    };
+    let mut validity = vec![0u8; out.len().div_ceil(8)];
+    let mut scanner = Scanner::from_plan(plan);
+    for (chunk, at) in chunks {
+        let result = scanner.push(chunk.as_ref())?;
+        let parts = output_shape.decompose(result.as_ref())?;
+        let len = parts.leaf.len();
+        element_source::<T>(parts.leaf.as_ref(), None, false, None)
+            .map_err(|_| unsupported(result.data_type()))?
+            .load(0, &mut out[at..at + len])
+            .map_err(|_| unsupported(result.data_type()))?;
+        match output_shape.effective_validity(&parts) {
+            Some(nulls) => copy_bits(&mut validity, at, null_bits(&nulls)),
+            None => set_range(&mut validity, at, at + len, true),
+        }
+    }
+    let nulls = NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(validity), 0, out.len()));
+    Ok((nulls.null_count() > 0).then_some(nulls))
+}
+
+/// A scan that writes its result over its input when it can: when the result type is
+/// the input type and the input's value buffer is uniquely owned and unsliced, no output
+/// buffer is allocated (the validity may be). Otherwise it behaves as [`scan`].
+///
+/// ```
+/// use arrow::array::{Array, Int64Array};
+/// use cumulus::{Operation, ScanOptions};
+///
+/// let x = Int64Array::from(vec![1, 2, 3]);
+/// let before = x.values().as_ptr();
+/// let y = cumulus::scan_in_place(Operation::Cumsum, x, &ScanOptions::default())?;
+/// let y = y.as_any().downcast_ref::<Int64Array>().unwrap();
+/// assert_eq!(y.values().as_ref(), &[1, 3, 6]);
+/// assert_eq!(y.values().as_ptr(), before); // the input's buffer, reused
+/// # Ok::<(), cumulus::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`scan`].
+pub fn scan_in_place<P>(
+    op: Operation,
+    array: PrimitiveArray<P>,
+    options: &ScanOptions,
+) -> Result<ArrayRef>
+where
+    P: ArrowPrimitiveType,
+    P::Native: Element + Arith,
+{
+    let plan = Plan::new(op, array.data_type(), None, options)?;
+    if plan.leaf_out != *array.data_type() {
+        return scan(op, &array, options);
+    }
+    let n = array.len();
+    let (data_type, values, nulls) = array.into_parts();
+    let mut buffer = match values.into_inner().into_mutable() {
+        Ok(buffer) => buffer,
+        Err(shared) => {
+            let values = ScalarBuffer::<P::Native>::new(shared, 0, n);
+            let array = PrimitiveArray::<P>::new(values, nulls).with_data_type(data_type);
+            return scan(op, &array, options);
+        }
+    };
+    let validity = nulls.filter(|v| v.null_count() > 0);
+    let job = LeafJob {
+        op,
+        nulls: options.nulls,
+        checked: options.overflow == Overflow::Error,
+        reverse: options.reverse,
+        out_type: &plan.leaf_out,
+        layout: Layout::single(n),
+        validity: validity.as_ref().map(null_bits),
+        skip_nulls: validity.clone(),
+    };
+    let written = scan_in_place_values(
+        &job,
+        &data_type,
+        buffer.typed_data_mut::<P::Native>(),
+        &mut None,
+    )
+    .map_err(|failure| match failure {
+        Failure::Overflow(index) => Error::Overflow {
+            op,
+            data_type: plan.leaf_out.clone(),
+            location: format!("row {index}"),
+        },
+        Failure::Unsupported => Error::UnsupportedType {
+            op,
+            data_type: data_type.clone(),
+            accepted: accepted_types(op),
+        },
+    })?;
+    let nulls = output_nulls(&job, written, n);
+    let values = ScalarBuffer::<P::Native>::new(Buffer::from(buffer), 0, n);
+    Ok(std::sync::Arc::new(
+        PrimitiveArray::<P>::new(values, nulls).with_data_type(data_type),
+    ))
+}
+
+fn failure_error(
+    plan: &Plan,
+    parts: &crate::array::shape::Decomposed<'_>,
+    failure: Failure,
+) -> Error {
+    match failure {
+        Failure::Overflow(index) => Error::Overflow {
+            op: plan.op,
+            data_type: plan.leaf_out.clone(),
+            location: plan.shape.locate(parts, index, 0),
+        },
+        Failure::Unsupported => Error::UnsupportedType {
+            op: plan.op,
+            data_type: plan.input_type.clone(),
+            accepted: accepted_types(plan.op),
+        },
+    }
+}

@@ -1,0 +1,238 @@
+//! Planning a scan (types, shape, axis) and running it chunk by chunk.
+
+use std::collections::HashMap;
+
+use arrow::array::{Array, ArrayRef};
+use arrow::datatypes::{DataType, Field};
+
+use crate::array::leaf::{AnyState, Failure, LeafJob, scan_leaf};
+use crate::array::shape::{AxisPlan, ColumnShape, null_bits};
+use crate::array::types::{accepted_types, element_result_type};
+use crate::{Error, NullPolicy, Operation, Overflow, Result, ScanOptions};
+
+/// Everything decided before any data is seen.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub op: Operation,
+    pub options: ScanOptions,
+    pub input_type: DataType,
+    pub shape: ColumnShape,
+    pub axis: AxisPlan,
+    /// The element type of the result.
+    pub leaf_out: DataType,
+    /// The column type of the result.
+    pub output_type: DataType,
+}
+
+impl Plan {
+    pub fn new(
+        op: Operation,
+        input_type: &DataType,
+        metadata: Option<&HashMap<String, String>>,
+        options: &ScanOptions,
+    ) -> Result<Self> {
+        let shape = ColumnShape::of(op, input_type, metadata)?;
+        let leaf_out = element_result_type(op, &shape.leaf, options.dtype.as_ref()).map_err(
+            |err| match err {
+                // Name the column's type, not only its elements'.
+                Error::UnsupportedType { .. } => Error::UnsupportedType {
+                    op,
+                    data_type: input_type.clone(),
+                    accepted: accepted_types(op),
+                },
+                other => other,
+            },
+        )?;
+        let axis = shape.plan_axis(op, options.axis, input_type)?;
+        let output_type = shape.output_type(&leaf_out, axis, options.nulls);
+        Ok(Plan {
+            op,
+            options: options.clone(),
+            input_type: input_type.clone(),
+            shape,
+            axis,
+            leaf_out,
+            output_type,
+        })
+    }
+
+    /// The output field for an input field: same name, the output type, the metadata kept
+    /// (an `arrow.fixed_shape_tensor` stays one unless flattened).
+    pub fn output_field(&self, input: &Field) -> Field {
+        let mut metadata = input.metadata().clone();
+        if self.axis == AxisPlan::Flatten {
+            metadata.retain(|k, _| !k.starts_with("ARROW:extension:"));
+        }
+        let nested_nulls =
+            self.options.nulls != NullPolicy::Identity && !self.shape.levels.is_empty();
+        Field::new(
+            input.name(),
+            self.output_type.clone(),
+            input.is_nullable() || nested_nulls,
+        )
+        .with_metadata(metadata)
+    }
+}
+
+/// A scan over a column that arrives in chunks: RecordBatches of a stream, Polars chunks,
+/// row groups of a file. It carries the running state (the running value or, along
+/// axis 0, the running vector; whether a value or a null was seen), so the outputs of
+/// any chunking concatenate to the one-shot result on the concatenated input.
+///
+/// With [`ScanOptions::reverse`], push the chunks from the last to the first.
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow::array::{Array, Int32Array, Int64Array};
+/// use arrow::datatypes::DataType;
+/// use cumulus::{Operation, ScanOptions, Scanner};
+///
+/// let mut scanner = Scanner::try_new(Operation::Cumsum, &DataType::Int32, &ScanOptions::default())?;
+/// assert_eq!(scanner.output_type(), &DataType::Int64);
+/// let first = scanner.push(&Int32Array::from(vec![1, 2]))?;
+/// let second = scanner.push(&Int32Array::from(vec![Some(3), None, Some(4)]))?;
+/// assert_eq!(first.as_ref(), &Int64Array::from(vec![1, 3]) as &dyn Array);
+/// assert_eq!(second.as_ref(), &Int64Array::from(vec![Some(6), None, Some(10)]) as &dyn Array);
+/// # Ok::<(), cumulus::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Scanner {
+    plan: Plan,
+    state: AnyState,
+    rows_seen: usize,
+    failed: bool,
+}
+
+impl Scanner {
+    /// A scanner for columns of `input_type`.
+    ///
+    /// # Errors
+    /// When the operation does not accept the type, the `dtype` does not apply to it, or
+    /// the axis does not exist: the same errors as the one-shot functions.
+    pub fn try_new(op: Operation, input_type: &DataType, options: &ScanOptions) -> Result<Self> {
+        Ok(Self::from_plan(Plan::new(op, input_type, None, options)?))
+    }
+
+    /// A scanner for the column described by `field`, reading its metadata: an
+    /// `arrow.fixed_shape_tensor` field is scanned with the tensor's dimensions.
+    ///
+    /// # Errors
+    /// As [`Scanner::try_new`], and for unreadable tensor metadata.
+    pub fn for_field(op: Operation, field: &Field, options: &ScanOptions) -> Result<Self> {
+        Ok(Self::from_plan(Plan::new(
+            op,
+            field.data_type(),
+            Some(field.metadata()),
+            options,
+        )?))
+    }
+
+    pub(crate) fn from_plan(plan: Plan) -> Self {
+        Scanner {
+            plan,
+            state: None,
+            rows_seen: 0,
+            failed: false,
+        }
+    }
+
+    /// The type of every output chunk.
+    pub fn output_type(&self) -> &DataType {
+        &self.plan.output_type
+    }
+
+    /// The output field for the input field (same name and metadata, output type).
+    pub fn output_field(&self, input: &Field) -> Field {
+        self.plan.output_field(input)
+    }
+
+    /// The rows pushed since creation or the last [`Scanner::reset`].
+    pub fn rows_seen(&self) -> usize {
+        self.rows_seen
+    }
+
+    /// Forgets the running state: the next chunk starts a new scan.
+    pub fn reset(&mut self) {
+        self.state = None;
+        self.rows_seen = 0;
+        self.failed = false;
+    }
+
+    /// Scans the next chunk.
+    ///
+    /// # Errors
+    /// [`Error::ChunkType`] when the chunk's type differs from the scanner's input type;
+    /// [`Error::Overflow`] under [`Overflow::Error`], naming the row counted from the first
+    /// chunk pushed. An overflow leaves the running state half updated, so every later
+    /// push fails with [`Error::ScannerFailed`] until [`Scanner::reset`].
+    pub fn push(&mut self, chunk: &dyn Array) -> Result<ArrayRef> {
+        let plan = &self.plan;
+        if self.failed {
+            return Err(Error::ScannerFailed { op: plan.op });
+        }
+        if chunk.data_type() != &plan.input_type {
+            return Err(Error::ChunkType {
+                op: plan.op,
+                expected: plan.input_type.clone(),
+                actual: chunk.data_type().clone(),
+            });
+        }
+        let parts = plan.shape.decompose(chunk)?;
+        let n = parts.leaf.len();
+        let validity = plan.shape.effective_validity(&parts);
+        let layout = match &parts.offsets {
+            Some(offsets) => offsets.layout(),
+            None => plan.shape.layout(plan.axis, parts.rows),
+        };
+        let flat_output = plan.axis == AxisPlan::Flatten || plan.shape.levels.is_empty();
+        let skip_nulls = match (plan.options.nulls, flat_output) {
+            (NullPolicy::Skip, true) => validity.clone(),
+            (NullPolicy::Skip, false) => parts.leaf.logical_nulls(),
+            _ => None,
+        };
+        let job = LeafJob {
+            op: plan.op,
+            nulls: plan.options.nulls,
+            checked: plan.options.overflow == Overflow::Error,
+            reverse: plan.options.reverse,
+            out_type: &plan.leaf_out,
+            layout,
+            validity: validity.as_ref().map(null_bits),
+            skip_nulls,
+        };
+        // Lanes within a row start afresh in every chunk; lanes across rows continue.
+        let mut fresh = None;
+        let state = if plan.axis.crosses_rows() {
+            &mut self.state
+        } else {
+            &mut fresh
+        };
+        let leaf = match scan_leaf(&job, parts.leaf.as_ref(), state) {
+            Ok(leaf) => leaf,
+            Err(Failure::Overflow(index)) => {
+                self.failed = true;
+                return Err(Error::Overflow {
+                    op: plan.op,
+                    data_type: plan.leaf_out.clone(),
+                    location: plan.shape.locate(&parts, index, self.rows_seen),
+                });
+            }
+            Err(Failure::Unsupported) => {
+                return Err(Error::UnsupportedType {
+                    op: plan.op,
+                    data_type: plan.input_type.clone(),
+                    accepted: accepted_types(plan.op),
+                });
+            }
+        };
+        debug_assert_eq!(leaf.len(), n);
+        let output = if flat_output {
+            leaf
+        } else {
+            plan.shape
+                .rebuild(&parts, leaf, &plan.output_type, plan.options.nulls)?
+        };
+        self.rows_seen += parts.rows;
+        Ok(output)
+    }
+}

@@ -1,0 +1,739 @@
+//! The one scan driver. It walks the output in cache-sized blocks: a [`Source`] writes the
+//! next block of elements (cast to the result type) into the output, the null policy
+//! replaces what nulls must not contribute, and the operation runs over the block in place.
+//! Lanes are either runs of consecutive elements (1-D columns, the last axis, lists) or
+//! interleaved (axis 0 of an `m x n` column: `n` running values side by side, one
+//! vectorisable step per row).
+
+use crate::NullPolicy;
+use crate::kernels::bits::{Bits, set_range};
+use crate::kernels::element::Element;
+use crate::kernels::ops::ScanOp;
+
+/// Elements per block: a block of float64 results stays well inside L1.
+const BLOCK: usize = 2048;
+
+/// Where the elements of a scan come from.
+pub trait Source<T> {
+    /// Writes elements `start..start + out.len()`, as `T`, into `out`.
+    ///
+    /// # Errors
+    /// The absolute index of a valid element that does not fit `T` under a checked cast.
+    fn load(&self, start: usize, out: &mut [T]) -> Result<(), usize>;
+}
+
+/// Elements already of the result type: a plain copy.
+#[derive(Debug, Clone, Copy)]
+pub struct Copied<'a, T>(pub &'a [T]);
+
+impl<T: Copy> Source<T> for Copied<'_, T> {
+    #[inline]
+    fn load(&self, start: usize, out: &mut [T]) -> Result<(), usize> {
+        out.copy_from_slice(&self.0[start..start + out.len()]);
+        Ok(())
+    }
+}
+
+/// Elements of another type, converted with NumPy's unsafe cast (or a checked cast),
+/// with NaN optionally replaced first (the `nan*` operations).
+#[derive(Debug, Clone, Copy)]
+pub struct Cast<'a, I, T> {
+    values: &'a [I],
+    validity: Option<Bits<'a>>,
+    checked: bool,
+    nan_as: Option<T>,
+}
+
+impl<'a, I: Element, T: Element> Cast<'a, I, T> {
+    /// A cast source over `values`. With `checked`, a valid element that does not fit `T`
+    /// is an error; elements under nulls (per `validity`) never are. With `nan_as`, a NaN
+    /// becomes that value instead of being cast.
+    pub fn new(
+        values: &'a [I],
+        validity: Option<Bits<'a>>,
+        checked: bool,
+        nan_as: Option<T>,
+    ) -> Self {
+        Cast {
+            values,
+            validity,
+            checked,
+            nan_as,
+        }
+    }
+}
+
+impl<I: Element, T: Element> Source<T> for Cast<'_, I, T> {
+    fn load(&self, start: usize, out: &mut [T]) -> Result<(), usize> {
+        let values = &self.values[start..start + out.len()];
+        match (self.checked, self.nan_as) {
+            (false, None) => {
+                for (o, &x) in out.iter_mut().zip(values) {
+                    *o = x.cast();
+                }
+            }
+            (false, Some(nan_as)) => {
+                for (o, &x) in out.iter_mut().zip(values) {
+                    *o = if x.is_nan() { nan_as } else { x.cast() };
+                }
+            }
+            (true, nan_as) => {
+                for (i, (o, &x)) in out.iter_mut().zip(values).enumerate() {
+                    *o = match (nan_as, x.checked_cast()) {
+                        (Some(nan_as), _) if x.is_nan() => nan_as,
+                        (_, Some(v)) => v,
+                        (_, None) if self.validity.is_none_or(|v| v.get(start + i)) => {
+                            return Err(start + i);
+                        }
+                        (_, None) => x.cast(),
+                    };
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Bit-packed booleans (Arrow's boolean layout), as `0`/`1` of the result type.
+#[derive(Debug, Clone, Copy)]
+pub struct BoolBits<'a>(pub Bits<'a>);
+
+impl<T: Element> Source<T> for BoolBits<'_> {
+    fn load(&self, start: usize, out: &mut [T]) -> Result<(), usize> {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = T::from_bool(self.0.get(start + i));
+        }
+        Ok(())
+    }
+}
+
+/// Elements widened by a lossless conversion (decimal `i128` to `i256`).
+#[derive(Debug, Clone, Copy)]
+pub struct Widened<'a, I, F> {
+    values: &'a [I],
+    widen: F,
+}
+
+impl<'a, I, F> Widened<'a, I, F> {
+    /// A source converting each of `values` with `widen`.
+    pub fn new(values: &'a [I], widen: F) -> Self {
+        Widened { values, widen }
+    }
+}
+
+impl<I: Copy, T, F: Fn(I) -> T> Source<T> for Widened<'_, I, F> {
+    fn load(&self, start: usize, out: &mut [T]) -> Result<(), usize> {
+        let values = &self.values[start..start + out.len()];
+        for (o, &x) in out.iter_mut().zip(values) {
+            *o = (self.widen)(x);
+        }
+        Ok(())
+    }
+}
+
+/// The elements are already in the output (an in-place scan); NaN is optionally replaced.
+#[derive(Debug, Clone, Copy)]
+pub struct InPlace<T> {
+    nan_as: Option<T>,
+}
+
+impl<T> InPlace<T> {
+    /// An in-place source; with `nan_as`, NaNs in the output are replaced before the scan.
+    pub fn new(nan_as: Option<T>) -> Self {
+        InPlace { nan_as }
+    }
+}
+
+impl<T: Element> Source<T> for InPlace<T> {
+    fn load(&self, _start: usize, out: &mut [T]) -> Result<(), usize> {
+        if let Some(nan_as) = self.nan_as {
+            for x in out.iter_mut().filter(|x| x.is_nan()) {
+                *x = nan_as;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How the elements of a scan form lanes (the runs that accumulate independently).
+///
+/// Elements are numbered in row-major order. For an `m x n` column, the last axis is
+/// `Strided { outer: m, len: n, inner: 1 }`, axis 0 is `Strided { outer: 1, len: m,
+/// inner: n }`, and flattening is `Strided { outer: 1, len: m * n, inner: 1 }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout<'a> {
+    /// `outer` independent groups of `inner` interleaved lanes, each `len` steps long:
+    /// lane `(o, k)` is elements `(o * len + i) * inner + k` for `i` in `0..len`.
+    /// With `outer == 1` the lanes continue the [`ScanState`] across calls.
+    Strided {
+        /// Independent groups.
+        outer: usize,
+        /// Steps per lane.
+        len: usize,
+        /// Interleaved lanes per group.
+        inner: usize,
+    },
+    /// One lane per pair of consecutive offsets (a List column's last axis); offsets are
+    /// relative to the first.
+    Offsets32(&'a [i32]),
+    /// As [`Layout::Offsets32`] for LargeList columns.
+    Offsets64(&'a [i64]),
+}
+
+impl Layout<'_> {
+    /// A single lane over `len` elements (a 1-D column).
+    pub fn single(len: usize) -> Self {
+        Layout::Strided {
+            outer: 1,
+            len,
+            inner: 1,
+        }
+    }
+
+    /// The number of elements the layout covers.
+    pub fn len(&self) -> usize {
+        match *self {
+            Layout::Strided { outer, len, inner } => outer * len * inner,
+            Layout::Offsets32(o) => o.last().map_or(0, |&e| (e - o[0]) as usize),
+            Layout::Offsets64(o) => o.last().map_or(0, |&e| (e - o[0]) as usize),
+        }
+    }
+
+    /// Whether the layout covers no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many lanes carry state from one call to the next.
+    pub fn carried_lanes(&self) -> usize {
+        match *self {
+            Layout::Strided {
+                outer: 1, inner, ..
+            } => inner,
+            _ => 0,
+        }
+    }
+}
+
+/// The operation and options of a scan, without any data.
+#[derive(Debug, Clone, Copy)]
+pub struct Scan<O> {
+    /// The operation.
+    pub op: O,
+    /// What nulls do.
+    pub nulls: NullPolicy,
+    /// Report integer overflow instead of wrapping.
+    pub checked: bool,
+    /// Run each lane from its last element to its first.
+    pub reverse: bool,
+}
+
+impl<O> Scan<O> {
+    /// The value a null is replaced by before the operation sees it.
+    fn fill<T>(&self) -> T
+    where
+        O: ScanOp<T>,
+    {
+        match self.nulls {
+            NullPolicy::Identity => self.op.identity(),
+            _ => self.op.neutral(),
+        }
+    }
+
+    /// Whether the policy produces a validity of its own (rather than the input's or none).
+    pub fn writes_validity(&self) -> bool {
+        matches!(self.nulls, NullPolicy::Carry | NullPolicy::Propagate)
+    }
+}
+
+/// The running state of lanes that continue from one chunk to the next: the running
+/// value, whether a value was seen (for [`NullPolicy::Carry`]) and whether a null was
+/// seen (for [`NullPolicy::Propagate`]). O(1) per lane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanState<T> {
+    acc: Vec<T>,
+    seen: Vec<bool>,
+    poisoned: Vec<bool>,
+    any_poisoned: bool,
+}
+
+impl<T: Copy> ScanState<T> {
+    /// Fresh state for `lanes` lanes, each starting from `start` (the operation's neutral).
+    pub fn new(lanes: usize, start: T) -> Self {
+        ScanState {
+            acc: vec![start; lanes],
+            seen: vec![false; lanes],
+            poisoned: vec![false; lanes],
+            any_poisoned: false,
+        }
+    }
+
+    /// The number of lanes.
+    pub fn lanes(&self) -> usize {
+        self.acc.len()
+    }
+
+    /// The running values.
+    pub fn running(&self) -> &[T] {
+        &self.acc
+    }
+
+    fn reset(&mut self, start: T) {
+        self.acc.fill(start);
+        self.seen.fill(false);
+        self.poisoned.fill(false);
+        self.any_poisoned = false;
+    }
+
+    fn lane(&self, k: usize) -> Lane<T> {
+        Lane {
+            acc: self.acc[k],
+            seen: self.seen[k],
+            poisoned: self.poisoned[k],
+        }
+    }
+
+    fn store(&mut self, k: usize, lane: Lane<T>) {
+        self.acc[k] = lane.acc;
+        self.seen[k] = lane.seen;
+        self.poisoned[k] = lane.poisoned;
+        self.any_poisoned |= lane.poisoned;
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Lane<T> {
+    acc: T,
+    seen: bool,
+    poisoned: bool,
+}
+
+impl<T> Lane<T> {
+    fn fresh(start: T) -> Self {
+        Lane {
+            acc: start,
+            seen: false,
+            poisoned: false,
+        }
+    }
+}
+
+/// Scans `layout.len()` elements from `source` into `out`.
+///
+/// `validity` (if any) marks the valid input elements; elements under nulls never reach
+/// the result. `out_validity` receives the output validity when the policy writes one
+/// ([`Scan::writes_validity`]: Carry and Propagate), one bit per element from bit 0;
+/// under Skip the output validity is the input's and under Identity there is none.
+/// `state` must have [`Layout::carried_lanes`] lanes; it is read and updated, so
+/// consecutive calls continue the same lanes.
+///
+/// ```
+/// use cumulus::NullPolicy;
+/// use cumulus::kernels::{scan, Bits, Copied, Layout, Scan, ScanOp, ScanState, Sum};
+///
+/// let values = [1i64, 99, 2, 3];
+/// let validity = [0b1101u8]; // element 1 is null
+/// let config = Scan { op: Sum, nulls: NullPolicy::Skip, checked: false, reverse: false };
+/// let mut out = [0i64; 4];
+/// let mut state = ScanState::new(1, ScanOp::<i64>::neutral(&Sum));
+/// scan(&config, &Copied(&values), Some(Bits::new(&validity, 0, 4)), Layout::single(4),
+///      &mut out, None, &mut state).unwrap();
+/// assert_eq!([out[0], out[2], out[3]], [1, 3, 6]);
+/// assert_eq!(state.running(), &[6]);
+/// ```
+///
+/// # Errors
+/// The index of the first element whose result (or checked cast) overflows, when
+/// `config.checked`; elements already written before it are partial results.
+///
+/// # Panics
+/// If `out`, `validity` or `out_validity` are shorter than the layout, or `state` has the
+/// wrong number of lanes: these are bugs in the caller, not properties of the data.
+pub fn scan<T, O>(
+    config: &Scan<O>,
+    source: &dyn Source<T>,
+    validity: Option<Bits<'_>>,
+    layout: Layout<'_>,
+    out: &mut [T],
+    mut out_validity: Option<&mut [u8]>,
+    state: &mut ScanState<T>,
+) -> Result<(), usize>
+where
+    T: Copy,
+    O: ScanOp<T>,
+{
+    let total = layout.len();
+    assert!(out.len() >= total, "output shorter than the layout");
+    assert!(validity.is_none_or(|v| v.len() >= total));
+    if !config.writes_validity() {
+        out_validity = None;
+    }
+    if total == 0 {
+        return Ok(());
+    }
+    match layout {
+        Layout::Strided {
+            outer: 1,
+            len,
+            inner: 1,
+        } => {
+            assert_eq!(state.lanes(), 1, "a single lane carries one state");
+            let mut lane = state.lane(0);
+            scan_lane(
+                config,
+                source,
+                validity,
+                0..len,
+                out,
+                &mut out_validity,
+                &mut lane,
+            )?;
+            state.store(0, lane);
+            Ok(())
+        }
+        Layout::Strided {
+            outer,
+            len,
+            inner: 1,
+        } => scan_rows(config, source, validity, outer, len, out, &mut out_validity),
+        Layout::Strided { outer, len, inner } => {
+            let mut fresh = ScanState::new(if outer == 1 { 0 } else { inner }, config.op.neutral());
+            for o in 0..outer {
+                let lanes = if outer == 1 {
+                    assert_eq!(state.lanes(), inner, "one state per interleaved lane");
+                    &mut *state
+                } else {
+                    fresh.reset(config.op.neutral());
+                    &mut fresh
+                };
+                let base = o * len * inner;
+                scan_interleaved(
+                    config,
+                    source,
+                    validity,
+                    base,
+                    len,
+                    inner,
+                    out,
+                    &mut out_validity,
+                    lanes,
+                )?;
+            }
+            Ok(())
+        }
+        Layout::Offsets32(offsets) => {
+            let base = offsets.first().map_or(0, |&o| o as usize);
+            let ranges = offsets
+                .windows(2)
+                .map(|w| w[0] as usize - base..w[1] as usize - base);
+            scan_lanes(config, source, validity, ranges, out, &mut out_validity)
+        }
+        Layout::Offsets64(offsets) => {
+            let base = offsets.first().map_or(0, |&o| o as usize);
+            let ranges = offsets
+                .windows(2)
+                .map(|w| w[0] as usize - base..w[1] as usize - base);
+            scan_lanes(config, source, validity, ranges, out, &mut out_validity)
+        }
+    }
+}
+
+/// Independent lanes over the given ranges of consecutive elements.
+fn scan_lanes<T: Copy, O: ScanOp<T>>(
+    config: &Scan<O>,
+    source: &dyn Source<T>,
+    validity: Option<Bits<'_>>,
+    ranges: impl Iterator<Item = std::ops::Range<usize>>,
+    out: &mut [T],
+    out_validity: &mut Option<&mut [u8]>,
+) -> Result<(), usize> {
+    for range in ranges {
+        let mut lane = Lane::fresh(config.op.neutral());
+        scan_lane(
+            config,
+            source,
+            validity,
+            range,
+            out,
+            out_validity,
+            &mut lane,
+        )?;
+    }
+    Ok(())
+}
+
+/// `outer` lanes of `len` consecutive elements (the last axis of a fixed-size column).
+fn scan_rows<T: Copy, O: ScanOp<T>>(
+    config: &Scan<O>,
+    source: &dyn Source<T>,
+    validity: Option<Bits<'_>>,
+    outer: usize,
+    len: usize,
+    out: &mut [T],
+    out_validity: &mut Option<&mut [u8]>,
+) -> Result<(), usize> {
+    // Carry and Propagate with nulls need each row's own policy state; short rows without
+    // them are scanned many at a time so a row costs no more than its elements.
+    let policy_per_row = validity.is_some() && config.writes_validity();
+    if policy_per_row || len == 0 || len > BLOCK {
+        let ranges = (0..outer).map(|o| o * len..(o + 1) * len);
+        return scan_lanes(config, source, validity, ranges, out, out_validity);
+    }
+    let rows_per_block = BLOCK / len;
+    let fill = config.fill();
+    for first_row in (0..outer).step_by(rows_per_block) {
+        let rows = rows_per_block.min(outer - first_row);
+        let (start, end) = (first_row * len, (first_row + rows) * len);
+        let block = &mut out[start..end];
+        source.load(start, block)?;
+        if let Some(v) = validity {
+            v.slice(start, end - start)
+                .for_each_zero(|i| block[i] = fill);
+        }
+        for (r, row) in block.chunks_exact_mut(len).enumerate() {
+            let mut acc = config.op.neutral();
+            run(config, row, &mut acc).map_err(|i| start + r * len + i)?;
+        }
+        if let Some(bits) = out_validity.as_deref_mut() {
+            set_range(bits, start, end, true);
+        }
+    }
+    Ok(())
+}
+
+/// One lane of consecutive elements, block by block in scan order.
+fn scan_lane<T: Copy, O: ScanOp<T>>(
+    config: &Scan<O>,
+    source: &dyn Source<T>,
+    validity: Option<Bits<'_>>,
+    range: std::ops::Range<usize>,
+    out: &mut [T],
+    out_validity: &mut Option<&mut [u8]>,
+    lane: &mut Lane<T>,
+) -> Result<(), usize> {
+    let starts = range.clone().step_by(BLOCK);
+    let mut step = |start: usize| -> Result<(), usize> {
+        let end = (start + BLOCK).min(range.end);
+        let block = &mut out[start..end];
+        source.load(start, block)?;
+        let block_validity = validity.map(|v| v.slice(start, end - start));
+        let block_out_validity = out_validity.as_deref_mut().map(|bits| (bits, start));
+        apply_policy(config, block, block_validity, lane, block_out_validity).map_err(|i| start + i)
+    };
+    if config.reverse {
+        starts.rev().try_for_each(&mut step)
+    } else {
+        starts.into_iter().try_for_each(&mut step)
+    }
+}
+
+/// Applies the null policy to one block of a lane and runs the operation over it.
+/// Errors are indices into the block.
+fn apply_policy<T: Copy, O: ScanOp<T>>(
+    config: &Scan<O>,
+    block: &mut [T],
+    validity: Option<Bits<'_>>,
+    lane: &mut Lane<T>,
+    out_validity: Option<(&mut [u8], usize)>,
+) -> Result<(), usize> {
+    let n = block.len();
+    match config.nulls {
+        NullPolicy::Skip | NullPolicy::Identity => {
+            if let Some(v) = validity {
+                let fill = config.fill();
+                v.for_each_zero(|i| block[i] = fill);
+            }
+            run(config, block, &mut lane.acc)
+        }
+        NullPolicy::Carry => {
+            let neutral = config.op.neutral();
+            if let Some(v) = validity {
+                v.for_each_zero(|i| block[i] = neutral);
+            }
+            // The output turns valid at the first valid element in scan order.
+            let first_valid = if lane.seen {
+                Some(if config.reverse {
+                    n.saturating_sub(1)
+                } else {
+                    0
+                })
+            } else {
+                validity.map_or((n > 0).then_some(0), |v| v.first_one(config.reverse))
+            };
+            if let Some((bits, at)) = out_validity {
+                let valid = match first_valid {
+                    None => 0..0,
+                    Some(q) if config.reverse => 0..q + 1,
+                    Some(q) => q..n,
+                };
+                set_range(bits, at, at + n, false);
+                set_range(bits, at + valid.start, at + valid.end, true);
+            }
+            lane.seen |= first_valid.is_some();
+            run(config, block, &mut lane.acc)
+        }
+        NullPolicy::Propagate => {
+            // Elements from the first null on (in scan order) are neither scanned nor valid.
+            let live = if lane.poisoned {
+                0..0
+            } else {
+                match validity.and_then(|v| v.first_zero(config.reverse)) {
+                    None => 0..n,
+                    Some(q) => {
+                        lane.poisoned = true;
+                        if config.reverse { q + 1..n } else { 0..q }
+                    }
+                }
+            };
+            if let Some((bits, at)) = out_validity {
+                set_range(bits, at, at + n, false);
+                set_range(bits, at + live.start, at + live.end, true);
+            }
+            let offset = live.start;
+            run(config, &mut block[live], &mut lane.acc).map_err(|i| offset + i)
+        }
+    }
+}
+
+/// The operation over a block in scan order, in place. Errors are indices into the block.
+#[inline]
+fn run<T: Copy, O: ScanOp<T>>(config: &Scan<O>, block: &mut [T], acc: &mut T) -> Result<(), usize> {
+    let op = config.op;
+    let mut a = *acc;
+    match (config.checked, config.reverse) {
+        (false, false) => {
+            for x in block.iter_mut() {
+                a = op.combine(a, *x);
+                *x = a;
+            }
+        }
+        (false, true) => {
+            for x in block.iter_mut().rev() {
+                a = op.combine(a, *x);
+                *x = a;
+            }
+        }
+        (true, false) => {
+            for (i, x) in block.iter_mut().enumerate() {
+                a = op.checked_combine(a, *x).ok_or(i)?;
+                *x = a;
+            }
+        }
+        (true, true) => {
+            for (i, x) in block.iter_mut().enumerate().rev() {
+                a = op.checked_combine(a, *x).ok_or(i)?;
+                *x = a;
+            }
+        }
+    }
+    *acc = a;
+    Ok(())
+}
+
+/// `inner` interleaved lanes over `len` rows starting at element `base`: each row is one
+/// step of every lane, a loop the compiler vectorises when there are no nulls.
+#[allow(clippy::too_many_arguments)]
+fn scan_interleaved<T: Copy, O: ScanOp<T>>(
+    config: &Scan<O>,
+    source: &dyn Source<T>,
+    validity: Option<Bits<'_>>,
+    base: usize,
+    len: usize,
+    inner: usize,
+    out: &mut [T],
+    out_validity: &mut Option<&mut [u8]>,
+    lanes: &mut ScanState<T>,
+) -> Result<(), usize> {
+    let rows_per_block = (BLOCK / inner).max(1);
+    let first_rows = (0..len).step_by(rows_per_block);
+    let mut step = |first_row: usize| -> Result<(), usize> {
+        let rows = rows_per_block.min(len - first_row);
+        let start = base + first_row * inner;
+        source.load(start, &mut out[start..start + rows * inner])?;
+        let mut row_step = |r: usize| {
+            let at = start + r * inner;
+            let row_validity = validity.map(|v| v.slice(at, inner));
+            let row_out_validity = out_validity.as_deref_mut().map(|bits| (bits, at));
+            step_row(
+                config,
+                &mut out[at..at + inner],
+                row_validity,
+                lanes,
+                row_out_validity,
+            )
+            .map_err(|k| at + k)
+        };
+        if config.reverse {
+            (0..rows).rev().try_for_each(&mut row_step)
+        } else {
+            (0..rows).try_for_each(&mut row_step)
+        }
+    };
+    if config.reverse {
+        first_rows.rev().try_for_each(&mut step)
+    } else {
+        first_rows.into_iter().try_for_each(&mut step)
+    }
+}
+
+/// One row: one step of each interleaved lane. Errors are lane indices.
+fn step_row<T: Copy, O: ScanOp<T>>(
+    config: &Scan<O>,
+    row: &mut [T],
+    validity: Option<Bits<'_>>,
+    lanes: &mut ScanState<T>,
+    out_validity: Option<(&mut [u8], usize)>,
+) -> Result<(), usize> {
+    let op = config.op;
+    let no_nulls_to_track = validity.is_none() && !lanes.any_poisoned;
+    if no_nulls_to_track {
+        if config.checked {
+            for (k, (a, x)) in lanes.acc.iter_mut().zip(row.iter_mut()).enumerate() {
+                *a = op.checked_combine(*a, *x).ok_or(k)?;
+                *x = *a;
+            }
+        } else {
+            for (a, x) in lanes.acc.iter_mut().zip(row.iter_mut()) {
+                *a = op.combine(*a, *x);
+                *x = *a;
+            }
+        }
+        if config.nulls == NullPolicy::Carry {
+            lanes.seen.fill(true);
+        }
+        if let Some((bits, at)) = out_validity {
+            set_range(bits, at, at + row.len(), true);
+        }
+        return Ok(());
+    }
+    let (neutral, fill) = (op.neutral(), config.fill());
+    let mut out_validity = out_validity;
+    for (k, x) in row.iter_mut().enumerate() {
+        let valid = validity.is_none_or(|v| v.get(k));
+        let (input, out_valid) = match config.nulls {
+            NullPolicy::Skip => (if valid { *x } else { neutral }, valid),
+            NullPolicy::Identity => (if valid { *x } else { fill }, true),
+            NullPolicy::Carry => {
+                lanes.seen[k] |= valid;
+                (if valid { *x } else { neutral }, lanes.seen[k])
+            }
+            NullPolicy::Propagate => {
+                lanes.poisoned[k] |= !valid;
+                lanes.any_poisoned |= !valid;
+                let live = !lanes.poisoned[k];
+                (if live { *x } else { neutral }, live)
+            }
+        };
+        let acc = if config.checked {
+            op.checked_combine(lanes.acc[k], input).ok_or(k)?
+        } else {
+            op.combine(lanes.acc[k], input)
+        };
+        lanes.acc[k] = acc;
+        *x = acc;
+        if let Some((bits, at)) = out_validity.as_mut() {
+            set_range(bits, *at + k, *at + k + 1, out_valid);
+        }
+    }
+    Ok(())
+}

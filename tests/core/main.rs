@@ -1,0 +1,5 @@
+//! Integration tests of the core API, in one binary (every test binary links the whole
+//! dependency tree, so they are grouped).
+
+mod fixtures;
+mod golden;
