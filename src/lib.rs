@@ -82,6 +82,11 @@
 pub mod buffer;
 pub mod kernels;
 
+#[cfg(feature = "datafusion")]
+pub mod datafusion;
+#[cfg(feature = "polars")]
+pub mod polars;
+
 mod array;
 mod error;
 mod options;

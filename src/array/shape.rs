@@ -338,9 +338,16 @@ impl ColumnShape {
                 .then(|| parts.levels[depth].logical_nulls())
                 .flatten();
             child = match (level, &types[depth]) {
-                (Level::Fixed { size, .. }, DataType::FixedSizeList(field, _)) => Arc::new(
-                    FixedSizeListArray::try_new(field.clone(), *size as i32, child, level_nulls)?,
-                ),
+                (Level::Fixed { size, .. }, DataType::FixedSizeList(field, _)) => {
+                    // The length is explicit: a list of width 0 has rows but no values.
+                    Arc::new(FixedSizeListArray::try_new_with_length(
+                        field.clone(),
+                        *size as i32,
+                        child,
+                        level_nulls,
+                        parts.levels[depth].len(),
+                    )?)
+                }
                 (Level::List { .. }, DataType::List(field) | DataType::LargeList(field)) => {
                     match parts.offsets.as_ref() {
                         Some(ListOffsets::I32(o)) => Arc::new(ListArray::try_new(

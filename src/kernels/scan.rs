@@ -551,14 +551,10 @@ fn apply_policy<T: Copy, O: ScanOp<T>>(
                 v.for_each_zero(|i| block[i] = neutral);
             }
             // The output turns valid at the first valid element in scan order.
-            let first_valid = if lane.seen {
-                Some(if config.reverse {
-                    n.saturating_sub(1)
-                } else {
-                    0
-                })
-            } else {
-                validity.map_or((n > 0).then_some(0), |v| v.first_one(config.reverse))
+            let scan_start = (n > 0).then(|| if config.reverse { n - 1 } else { 0 });
+            let first_valid = match validity {
+                Some(v) if !lane.seen => v.first_one(config.reverse),
+                _ => scan_start,
             };
             if let Some((bits, at)) = out_validity {
                 let valid = match first_valid {
@@ -736,4 +732,67 @@ fn step_row<T: Copy, O: ScanOp<T>>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::ops::Sum;
+
+    #[test]
+    fn carry_reverse_without_nulls_is_all_valid() {
+        let config = Scan {
+            op: Sum,
+            nulls: NullPolicy::Carry,
+            checked: false,
+            reverse: true,
+        };
+        let mut out = [0i64; 3];
+        let mut written = [0u8; 1];
+        let mut state = ScanState::new(1, 0i64);
+        scan(
+            &config,
+            &Copied(&[1i64, 2, 3]),
+            None,
+            Layout::single(3),
+            &mut out,
+            Some(&mut written),
+            &mut state,
+        )
+        .unwrap();
+        assert_eq!(written[0] & 0b111, 0b111);
+        assert_eq!(out, [6, 5, 3]);
+    }
+
+    #[test]
+    fn carry_reverse_turns_valid_at_the_last_valid_element() {
+        let values = [5i64, 7];
+        let validity = [0b10u8]; // element 0 null
+        let config = Scan {
+            op: Sum,
+            nulls: NullPolicy::Carry,
+            checked: false,
+            reverse: true,
+        };
+        let mut out = [0i64; 2];
+        let mut written = [0u8; 1];
+        let mut state = ScanState::new(1, 0i64);
+        scan(
+            &config,
+            &Copied(&values),
+            Some(Bits::new(&validity, 0, 2)),
+            Layout::single(2),
+            &mut out,
+            Some(&mut written),
+            &mut state,
+        )
+        .unwrap();
+        assert_eq!(
+            written[0] & 0b11,
+            0b11,
+            "both outputs valid: {:#b}",
+            written[0]
+        );
+        assert_eq!(out, [7, 7]);
+    }
 }

@@ -3,3 +3,5 @@
 
 mod fixtures;
 mod golden;
+mod policies;
+mod properties;

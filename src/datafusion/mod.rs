@@ -1,0 +1,1 @@
+//! DataFusion integration: window functions `cumsum`, `cumprod`, `nancumsum`, `nancumprod`, `cummax` and `cummin`.

@@ -1,0 +1,1 @@
+//! Polars integration: an extension trait on `Expr` with the six cumulative operations.
