@@ -63,7 +63,7 @@ impl<'a> Bits<'a> {
 
     /// Bits `i..i + 64` of the view as a word (bit `i` lowest); bits past the end read 0.
     #[inline]
-    fn word(&self, i: usize) -> u64 {
+    pub fn word(&self, i: usize) -> u64 {
         let p = self.offset + i;
         let (byte, shift) = (p / 8, p % 8);
         let mut buf = [0u8; 16];

@@ -20,6 +20,13 @@ pub trait Source<T> {
     /// # Errors
     /// The absolute index of a valid element that does not fit `T` under a checked cast.
     fn load(&self, start: usize, out: &mut [T]) -> Result<(), usize>;
+
+    /// The elements themselves when they already have the result type: the scan then
+    /// reads them directly instead of loading a copy, overlapping the memory stream with
+    /// the dependency chain of the operation.
+    fn values(&self) -> Option<&[T]> {
+        None
+    }
 }
 
 /// Elements already of the result type: a plain copy.
@@ -31,6 +38,10 @@ impl<T: Copy> Source<T> for Copied<'_, T> {
     fn load(&self, start: usize, out: &mut [T]) -> Result<(), usize> {
         out.copy_from_slice(&self.0[start..start + out.len()]);
         Ok(())
+    }
+
+    fn values(&self) -> Option<&[T]> {
+        Some(self.0)
     }
 }
 
@@ -481,18 +492,20 @@ fn scan_rows<T: Copy, O: ScanOp<T>>(
     }
     let rows_per_block = BLOCK / len;
     let fill = config.fill();
+    let direct = source.values();
     for first_row in (0..outer).step_by(rows_per_block) {
         let rows = rows_per_block.min(outer - first_row);
         let (start, end) = (first_row * len, (first_row + rows) * len);
         let block = &mut out[start..end];
-        source.load(start, block)?;
-        if let Some(v) = validity {
-            v.slice(start, end - start)
-                .for_each_zero(|i| block[i] = fill);
+        if direct.is_none() {
+            source.load(start, block)?;
         }
         for (r, row) in block.chunks_exact_mut(len).enumerate() {
+            let at = start + r * len;
+            let input = direct.map_or(Input::Loaded, |values| Input::Slice(&values[at..at + len]));
+            let row_validity = validity.map(|v| v.slice(at, len));
             let mut acc = config.op.neutral();
-            run(config, row, &mut acc).map_err(|i| start + r * len + i)?;
+            run(config, input, row, row_validity, fill, &mut acc).map_err(|i| at + i)?;
         }
         if let Some(bits) = out_validity.as_deref_mut() {
             set_range(bits, start, end, true);
@@ -512,13 +525,28 @@ fn scan_lane<T: Copy, O: ScanOp<T>>(
     lane: &mut Lane<T>,
 ) -> Result<(), usize> {
     let starts = range.clone().step_by(BLOCK);
+    let direct = source.values();
     let mut step = |start: usize| -> Result<(), usize> {
         let end = (start + BLOCK).min(range.end);
         let block = &mut out[start..end];
-        source.load(start, block)?;
+        let input = match direct {
+            Some(values) => Input::Slice(&values[start..end]),
+            None => {
+                source.load(start, block)?;
+                Input::Loaded
+            }
+        };
         let block_validity = validity.map(|v| v.slice(start, end - start));
         let block_out_validity = out_validity.as_deref_mut().map(|bits| (bits, start));
-        apply_policy(config, block, block_validity, lane, block_out_validity).map_err(|i| start + i)
+        apply_policy(
+            config,
+            input,
+            block,
+            block_validity,
+            lane,
+            block_out_validity,
+        )
+        .map_err(|i| start + i)
     };
     if config.reverse {
         starts.rev().try_for_each(&mut step)
@@ -527,10 +555,19 @@ fn scan_lane<T: Copy, O: ScanOp<T>>(
     }
 }
 
+/// Where a block's elements are: already loaded into the output block, or still in the
+/// input (the scan reads them there and writes the output once).
+#[derive(Clone, Copy)]
+enum Input<'a, T> {
+    Loaded,
+    Slice(&'a [T]),
+}
+
 /// Applies the null policy to one block of a lane and runs the operation over it.
 /// Errors are indices into the block.
 fn apply_policy<T: Copy, O: ScanOp<T>>(
     config: &Scan<O>,
+    input: Input<'_, T>,
     block: &mut [T],
     validity: Option<Bits<'_>>,
     lane: &mut Lane<T>,
@@ -539,17 +576,9 @@ fn apply_policy<T: Copy, O: ScanOp<T>>(
     let n = block.len();
     match config.nulls {
         NullPolicy::Skip | NullPolicy::Identity => {
-            if let Some(v) = validity {
-                let fill = config.fill();
-                v.for_each_zero(|i| block[i] = fill);
-            }
-            run(config, block, &mut lane.acc)
+            run(config, input, block, validity, config.fill(), &mut lane.acc)
         }
         NullPolicy::Carry => {
-            let neutral = config.op.neutral();
-            if let Some(v) = validity {
-                v.for_each_zero(|i| block[i] = neutral);
-            }
             // The output turns valid at the first valid element in scan order.
             let scan_start = (n > 0).then(|| if config.reverse { n - 1 } else { 0 });
             let first_valid = match validity {
@@ -566,7 +595,14 @@ fn apply_policy<T: Copy, O: ScanOp<T>>(
                 set_range(bits, at + valid.start, at + valid.end, true);
             }
             lane.seen |= first_valid.is_some();
-            run(config, block, &mut lane.acc)
+            run(
+                config,
+                input,
+                block,
+                validity,
+                config.op.neutral(),
+                &mut lane.acc,
+            )
         }
         NullPolicy::Propagate => {
             // Elements from the first null on (in scan order) are neither scanned nor valid.
@@ -585,40 +621,110 @@ fn apply_policy<T: Copy, O: ScanOp<T>>(
                 set_range(bits, at, at + n, false);
                 set_range(bits, at + live.start, at + live.end, true);
             }
+            let input = match input {
+                Input::Slice(values) => Input::Slice(&values[live.clone()]),
+                Input::Loaded => Input::Loaded,
+            };
             let offset = live.start;
-            run(config, &mut block[live], &mut lane.acc).map_err(|i| offset + i)
+            let fill = config.op.neutral();
+            run(config, input, &mut block[live], None, fill, &mut lane.acc).map_err(|i| offset + i)
         }
     }
 }
 
-/// The operation over a block in scan order, in place. Errors are indices into the block.
+/// The operation over a block in scan order, writing `block`. Elements marked null in
+/// `validity` count as `fill`. Errors are indices into the block.
 #[inline]
-fn run<T: Copy, O: ScanOp<T>>(config: &Scan<O>, block: &mut [T], acc: &mut T) -> Result<(), usize> {
+fn run<T: Copy, O: ScanOp<T>>(
+    config: &Scan<O>,
+    input: Input<'_, T>,
+    block: &mut [T],
+    validity: Option<Bits<'_>>,
+    fill: T,
+    acc: &mut T,
+) -> Result<(), usize> {
     let op = config.op;
-    let mut a = *acc;
     match (config.checked, config.reverse) {
-        (false, false) => {
-            for x in block.iter_mut() {
-                a = op.combine(a, *x);
-                *x = a;
+        (false, false) => run_in::<T, O, false, false>(op, input, block, validity, fill, acc),
+        (false, true) => run_in::<T, O, false, true>(op, input, block, validity, fill, acc),
+        (true, false) => run_in::<T, O, true, false>(op, input, block, validity, fill, acc),
+        (true, true) => run_in::<T, O, true, true>(op, input, block, validity, fill, acc),
+    }
+}
+
+#[inline(always)]
+fn combine<T: Copy, O: ScanOp<T>, const CHECKED: bool>(op: O, acc: T, x: T) -> Option<T> {
+    if CHECKED {
+        op.checked_combine(acc, x)
+    } else {
+        Some(op.combine(acc, x))
+    }
+}
+
+/// Calls `f` on `range` in scan order.
+#[inline(always)]
+fn in_order<const REVERSE: bool>(
+    range: std::ops::Range<usize>,
+    mut f: impl FnMut(usize) -> Result<(), usize>,
+) -> Result<(), usize> {
+    if REVERSE {
+        range.rev().try_for_each(&mut f)
+    } else {
+        range.into_iter().try_for_each(&mut f)
+    }
+}
+
+#[inline(always)]
+fn run_in<T: Copy, O: ScanOp<T>, const CHECKED: bool, const REVERSE: bool>(
+    op: O,
+    input: Input<'_, T>,
+    block: &mut [T],
+    validity: Option<Bits<'_>>,
+    fill: T,
+    acc: &mut T,
+) -> Result<(), usize> {
+    let n = block.len();
+    let mut a = *acc;
+    match (input, validity) {
+        (Input::Loaded, validity) => {
+            if let Some(v) = validity {
+                v.for_each_zero(|i| block[i] = fill);
             }
+            in_order::<REVERSE>(0..n, |i| {
+                a = combine::<T, O, CHECKED>(op, a, block[i]).ok_or(i)?;
+                block[i] = a;
+                Ok(())
+            })?;
         }
-        (false, true) => {
-            for x in block.iter_mut().rev() {
-                a = op.combine(a, *x);
-                *x = a;
-            }
+        (Input::Slice(values), None) => {
+            let values = &values[..n];
+            in_order::<REVERSE>(0..n, |i| {
+                a = combine::<T, O, CHECKED>(op, a, values[i]).ok_or(i)?;
+                block[i] = a;
+                Ok(())
+            })?;
         }
-        (true, false) => {
-            for (i, x) in block.iter_mut().enumerate() {
-                a = op.checked_combine(a, *x).ok_or(i)?;
-                *x = a;
-            }
-        }
-        (true, true) => {
-            for (i, x) in block.iter_mut().enumerate().rev() {
-                a = op.checked_combine(a, *x).ok_or(i)?;
-                *x = a;
+        (Input::Slice(values), Some(bits)) => {
+            // A null selects `fill` without a branch: 64 validity bits at a time.
+            let values = &values[..n];
+            let chunks = (0..n.div_ceil(64)).map(|c| c * 64);
+            let mut chunk = |start: usize| {
+                let word = bits.word(start);
+                in_order::<REVERSE>(start..(start + 64).min(n), |i| {
+                    let x = if (word >> (i - start)) & 1 != 0 {
+                        values[i]
+                    } else {
+                        fill
+                    };
+                    a = combine::<T, O, CHECKED>(op, a, x).ok_or(i)?;
+                    block[i] = a;
+                    Ok(())
+                })
+            };
+            if REVERSE {
+                chunks.rev().try_for_each(&mut chunk)?;
+            } else {
+                chunks.into_iter().try_for_each(&mut chunk)?;
             }
         }
     }
@@ -642,16 +748,23 @@ fn scan_interleaved<T: Copy, O: ScanOp<T>>(
 ) -> Result<(), usize> {
     let rows_per_block = (BLOCK / inner).max(1);
     let first_rows = (0..len).step_by(rows_per_block);
+    let direct = source.values();
     let mut step = |first_row: usize| -> Result<(), usize> {
         let rows = rows_per_block.min(len - first_row);
         let start = base + first_row * inner;
-        source.load(start, &mut out[start..start + rows * inner])?;
+        if direct.is_none() {
+            source.load(start, &mut out[start..start + rows * inner])?;
+        }
         let mut row_step = |r: usize| {
             let at = start + r * inner;
+            let input = direct.map_or(Input::Loaded, |values| {
+                Input::Slice(&values[at..at + inner])
+            });
             let row_validity = validity.map(|v| v.slice(at, inner));
             let row_out_validity = out_validity.as_deref_mut().map(|bits| (bits, at));
             step_row(
                 config,
+                input,
                 &mut out[at..at + inner],
                 row_validity,
                 lanes,
@@ -675,6 +788,7 @@ fn scan_interleaved<T: Copy, O: ScanOp<T>>(
 /// One row: one step of each interleaved lane. Errors are lane indices.
 fn step_row<T: Copy, O: ScanOp<T>>(
     config: &Scan<O>,
+    input: Input<'_, T>,
     row: &mut [T],
     validity: Option<Bits<'_>>,
     lanes: &mut ScanState<T>,
@@ -683,15 +797,28 @@ fn step_row<T: Copy, O: ScanOp<T>>(
     let op = config.op;
     let no_nulls_to_track = validity.is_none() && !lanes.any_poisoned;
     if no_nulls_to_track {
-        if config.checked {
-            for (k, (a, x)) in lanes.acc.iter_mut().zip(row.iter_mut()).enumerate() {
-                *a = op.checked_combine(*a, *x).ok_or(k)?;
-                *x = *a;
+        match (input, config.checked) {
+            (Input::Slice(values), false) => {
+                let lanes_and_values = lanes.acc.iter_mut().zip(values);
+                for ((a, x), o) in lanes_and_values.zip(row.iter_mut()) {
+                    *a = op.combine(*a, *x);
+                    *o = *a;
+                }
             }
-        } else {
-            for (a, x) in lanes.acc.iter_mut().zip(row.iter_mut()) {
-                *a = op.combine(*a, *x);
-                *x = *a;
+            (Input::Loaded, false) => {
+                for (a, x) in lanes.acc.iter_mut().zip(row.iter_mut()) {
+                    *a = op.combine(*a, *x);
+                    *x = *a;
+                }
+            }
+            (input, true) => {
+                if let Input::Slice(values) = input {
+                    row.copy_from_slice(values);
+                }
+                for (k, (a, x)) in lanes.acc.iter_mut().zip(row.iter_mut()).enumerate() {
+                    *a = op.checked_combine(*a, *x).ok_or(k)?;
+                    *x = *a;
+                }
             }
         }
         if config.nulls == NullPolicy::Carry {
@@ -701,6 +828,9 @@ fn step_row<T: Copy, O: ScanOp<T>>(
             set_range(bits, at, at + row.len(), true);
         }
         return Ok(());
+    }
+    if let Input::Slice(values) = input {
+        row.copy_from_slice(values);
     }
     let (neutral, fill) = (op.neutral(), config.fill());
     let mut out_validity = out_validity;

@@ -1,0 +1,163 @@
+//! Kernels beside a copy of the same data (the memory-bandwidth floor), in the same group
+//! so the ratio shows in one run.
+//!
+//! `copy` allocates its output exactly as cumulus does (`cumulus::buffer::zeroed_vec`:
+//! lazily zeroed, huge pages for large buffers) and copies the input into it;
+//! `copy_std_vec` is `slice.to_vec()` (no huge-page advice: what a plain allocation costs);
+//! `*_into` variants write into a buffer allocated once outside the timed loop (NumPy's
+//! `out=`), so the difference to the fresh variants is the cost of allocating the output.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use arrow::array::*;
+use arrow::buffer::NullBuffer;
+use arrow::datatypes::*;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use cumulus::buffer::zeroed_vec;
+use cumulus::{Axis, Operation, ScanOptions};
+
+const SIZES: [usize; 3] = [1_000, 1_000_000, 10_000_000];
+
+/// Deterministic pseudo-random values (no dependency on a RNG crate).
+fn noise(n: usize, seed: u64) -> impl Iterator<Item = u64> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n).map(move |_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    })
+}
+
+/// Every tenth element null, at pseudo-random positions.
+fn nulls_10pct(n: usize) -> NullBuffer {
+    NullBuffer::from(noise(n, 7).map(|r| r % 10 != 0).collect::<Vec<bool>>())
+}
+
+fn copy_of<T: cumulus::buffer::Zeroable>(values: &[T]) -> Vec<T> {
+    let mut out = zeroed_vec(values.len());
+    out.copy_from_slice(values);
+    out
+}
+
+/// One group: the scan of `array` beside copies of its values, fresh and preallocated,
+/// with and without 10% nulls.
+fn scan_group<P>(
+    c: &mut Criterion,
+    name: &str,
+    op: Operation,
+    values: impl Fn(usize) -> Vec<P::Native>,
+) where
+    P: ArrowPrimitiveType,
+    P::Native: cumulus::buffer::Zeroable + cumulus::kernels::Element + cumulus::kernels::Arith,
+{
+    let mut group = c.benchmark_group(name);
+    for n in SIZES {
+        if n >= 10_000_000 {
+            group.sample_size(20);
+        }
+        group.throughput(Throughput::Elements(n as u64));
+        let raw = values(n);
+        let dense = PrimitiveArray::<P>::from_iter_values(raw.iter().copied());
+        let sparse = PrimitiveArray::<P>::new(raw.clone().into(), Some(nulls_10pct(n)));
+        let options = ScanOptions::default();
+        group.bench_with_input(BenchmarkId::new("copy", n), &raw, |b, raw| {
+            b.iter(|| copy_of(black_box(raw)))
+        });
+        group.bench_with_input(BenchmarkId::new("copy_std_vec", n), &raw, |b, raw| {
+            b.iter(|| black_box(raw).to_vec())
+        });
+        let mut preallocated = zeroed_vec::<P::Native>(n);
+        group.bench_with_input(BenchmarkId::new("copy_into", n), &raw, |b, raw| {
+            b.iter(|| preallocated.copy_from_slice(black_box(raw)))
+        });
+        group.bench_with_input(BenchmarkId::new(op.name(), n), &dense, |b, x| {
+            b.iter(|| cumulus::scan(op, black_box(x), &options).unwrap())
+        });
+        group.bench_with_input(
+            BenchmarkId::new(format!("{op}_nulls_10pct"), n),
+            &sparse,
+            |b, x| b.iter(|| cumulus::scan(op, black_box(x), &options).unwrap()),
+        );
+        let result_type = cumulus::result_type(op, &P::DATA_TYPE, &options).unwrap();
+        if result_type == P::DATA_TYPE {
+            let mut out = zeroed_vec::<P::Native>(n);
+            group.bench_with_input(BenchmarkId::new(format!("{op}_into"), n), &dense, |b, x| {
+                b.iter(|| cumulus::scan_into::<P>(op, black_box(x), &options, &mut out).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+fn one_dimensional(c: &mut Criterion) {
+    let ints = |n| noise(n, 1).map(|r| (r % 2001) as i64 - 1000).collect();
+    let floats = |n| {
+        noise(n, 2)
+            .map(|r| (r % 1_000_000) as f64 / 1000.0 - 500.0)
+            .collect()
+    };
+    let floats32 = |n| {
+        noise(n, 3)
+            .map(|r| (r % 1_000_000) as f32 / 1000.0 - 500.0)
+            .collect()
+    };
+    let ints32 = |n| noise(n, 4).map(|r| (r % 2001) as i32 - 1000).collect();
+    let near_one = |n| {
+        noise(n, 5)
+            .map(|r| 1.0 + ((r % 2001) as f64 - 1000.0) * 1e-9)
+            .collect()
+    };
+    scan_group::<Int64Type>(c, "cumsum_int64", Operation::Cumsum, ints);
+    scan_group::<Float64Type>(c, "cumsum_float64", Operation::Cumsum, floats);
+    scan_group::<Float32Type>(c, "cumsum_float32", Operation::Cumsum, floats32);
+    scan_group::<Int32Type>(c, "cumsum_int32_to_int64", Operation::Cumsum, ints32);
+    scan_group::<Float64Type>(c, "cumprod_float64", Operation::Cumprod, near_one);
+}
+
+/// An m x n FixedSizeList column of about 10^7 elements.
+fn matrix<P: ArrowPrimitiveType>(n: usize, values: Vec<P::Native>) -> ArrayRef {
+    let item = Arc::new(Field::new("item", P::DATA_TYPE, false));
+    let values = Arc::new(PrimitiveArray::<P>::from_iter_values(values));
+    Arc::new(FixedSizeListArray::new(item, n as i32, values, None))
+}
+
+fn axis_group<P>(c: &mut Criterion, name: &str, values: impl Fn(usize) -> Vec<P::Native>)
+where
+    P: ArrowPrimitiveType,
+    P::Native: cumulus::buffer::Zeroable,
+{
+    let total = 10_000_000;
+    let mut group = c.benchmark_group(name);
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(total as u64));
+    for n in [4usize, 64, 1024] {
+        let m = total / n;
+        let raw = values(m * n);
+        let column = matrix::<P>(n, raw.clone());
+        let shape = format!("{m}x{n}");
+        group.bench_with_input(BenchmarkId::new("copy", &shape), &raw, |b, raw| {
+            b.iter(|| copy_of(black_box(raw)))
+        });
+        for (label, axis) in [("axis0", Axis::Index(0)), ("axis1", Axis::Index(1))] {
+            let options = ScanOptions::default().with_axis(axis);
+            group.bench_with_input(BenchmarkId::new(label, &shape), &column, |b, x| {
+                b.iter(|| cumulus::cumsum(black_box(x.as_ref()), &options).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+fn two_dimensional(c: &mut Criterion) {
+    axis_group::<Float64Type>(c, "cumsum_2d_float64", |n| {
+        noise(n, 8).map(|r| (r % 1000) as f64 / 7.0).collect()
+    });
+    axis_group::<Int64Type>(c, "cumsum_2d_int64", |n| {
+        noise(n, 9).map(|r| (r % 1000) as i64).collect()
+    });
+}
+
+criterion_group!(benches, one_dimensional, two_dimensional);
+criterion_main!(benches);
