@@ -167,7 +167,7 @@ pub fn copy_bits(dst: &mut [u8], start: usize, src: Bits<'_>) {
     for i in (0..src.len).step_by(64) {
         let word = src.word(i);
         let n = (src.len - i).min(64);
-        if (start + i) % 8 == 0 && n == 64 {
+        if (start + i).is_multiple_of(8) && n == 64 {
             let at = (start + i) / 8;
             dst[at..at + 8].copy_from_slice(&word.to_le_bytes());
             continue;

@@ -110,7 +110,7 @@ fn hex_u64(s: &str) -> u64 {
 /// A flat array of `dtype` holding `values`, padded with `pad` garbage elements on each
 /// side and sliced back to the values, so every test also runs on an offset array.
 pub fn flat_array(dtype: &str, values: &[String], pad: usize) -> ArrayRef {
-    let garbage = |i: usize| i % 2 == 0;
+    let garbage = |i: usize| i.is_multiple_of(2);
     let n = values.len();
     let full: ArrayRef = match arrow_type(dtype) {
         DataType::Boolean => Arc::new(BooleanArray::from_iter(

@@ -1,0 +1,243 @@
+//! SQL planning: [`CumulusPlanner`] reads the options of every call once, when the query
+//! is planned, and [`CumulativePlaceholder`] lets `cumsum(x)` be written without OVER.
+
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, FieldRef};
+use datafusion::common::{Result, plan_err};
+use datafusion::logical_expr::expr::{AggregateFunction, WindowFunction, WindowFunctionParams};
+use datafusion::logical_expr::expr_rewriter::NamePreserver;
+use datafusion::logical_expr::function::AccumulatorArgs;
+use datafusion::logical_expr::planner::{
+    ExprPlanner, PlannerResult, RawAggregateExpr, RawWindowExpr,
+};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDFImpl, Documentation, Expr, Signature, WindowFrame, WindowFrameBound,
+    WindowFunctionDefinition,
+};
+
+use super::options::{logical_option_args, parse_options, plan_error, signature, sql_defaults};
+use super::window::{CumulativeWindow, udwf};
+use crate::Operation;
+
+/// The [`ExprPlanner`] that turns `cumsum(x, ...)` calls into window functions specialised
+/// for their options. [`super::register`] installs it; install it yourself with
+/// `SessionStateBuilder::with_expr_planners` or `FunctionRegistry::register_expr_planner`
+/// when you assemble a session by hand.
+///
+/// For a call with OVER it checks the frame, parses the constant options (a plan error
+/// names a bad one) and swaps in a [`CumulativeWindow`] made for them, whose output type
+/// therefore follows `dtype`. For a call without OVER (which DataFusion only resolves
+/// through an aggregate, hence [`CumulativePlaceholder`]) it returns the same window over
+/// the whole input, ordered by the call's `ORDER BY` if it has one, named like the call
+/// (`cumsum(t.x)`).
+///
+/// ```
+/// use std::sync::Arc;
+/// use cumulus::datafusion::CumulusPlanner;
+/// use datafusion::execution::FunctionRegistry;
+/// use datafusion::prelude::SessionContext;
+///
+/// let mut ctx = SessionContext::new();
+/// ctx.register_expr_planner(Arc::new(CumulusPlanner))?;
+/// # Ok::<(), datafusion::error::DataFusionError>(())
+/// ```
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CumulusPlanner;
+
+/// The operation of a function definition when it is one of ours.
+fn our_operation(def: &WindowFunctionDefinition) -> Option<Operation> {
+    match def {
+        WindowFunctionDefinition::AggregateUDF(udaf) => udaf
+            .inner()
+            .downcast_ref::<CumulativePlaceholder>()
+            .map(|p| p.op),
+        WindowFunctionDefinition::WindowUDF(udwf) => udwf
+            .inner()
+            .downcast_ref::<CumulativeWindow>()
+            .map(CumulativeWindow::operation),
+    }
+}
+
+/// A scan always starts at the partition's first row; a frame that starts later asks for
+/// something else (a moving sum), so it is an error rather than silently ignored.
+fn check_frame(op: Operation, frame: &WindowFrame) -> Result<()> {
+    let starts_at_first_row =
+        matches!(&frame.start_bound, WindowFrameBound::Preceding(v) if v.is_null());
+    let ends_fine = matches!(frame.end_bound, WindowFrameBound::CurrentRow)
+        || matches!(&frame.end_bound, WindowFrameBound::Following(v) if v.is_null());
+    if !(starts_at_first_row && ends_fine) {
+        let units = frame.units;
+        return plan_err!(
+            "{op}: window frame {frame} is not supported; accepted: no frame clause, or {units} BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW (a cumulative scan always runs from the first row of the partition to the current row)"
+        );
+    }
+    Ok(())
+}
+
+/// DISTINCT, FILTER and IGNORE/RESPECT NULLS have no meaning for a scan; the `nulls`
+/// option says what nulls do.
+fn check_modifiers(
+    op: Operation,
+    distinct: bool,
+    filter: bool,
+    null_treatment: bool,
+) -> Result<()> {
+    let what = if distinct {
+        "DISTINCT"
+    } else if filter {
+        "FILTER"
+    } else if null_treatment {
+        "IGNORE NULLS / RESPECT NULLS"
+    } else {
+        return Ok(());
+    };
+    plan_err!(
+        "{op}: {what} is not supported; accepted: {op}(x [, dtype [, nulls [, overflow [, axis [, reverse]]]]]), with nulls => 'skip', 'propagate', 'carry' or 'identity' to choose what nulls do"
+    )
+}
+
+impl ExprPlanner for CumulusPlanner {
+    fn plan_window(&self, raw: RawWindowExpr) -> Result<PlannerResult<RawWindowExpr>> {
+        let Some(op) = our_operation(&raw.func_def) else {
+            return Ok(PlannerResult::Original(raw));
+        };
+        check_modifiers(
+            op,
+            raw.distinct,
+            raw.filter.is_some(),
+            raw.null_treatment.is_some(),
+        )?;
+        check_frame(op, &raw.window_frame)?;
+        let options = parse_options(op, &logical_option_args(&raw.args))?;
+        // The arguments stay as written: they name the column (`cumsum(t.x,Utf8("skip"))`),
+        // so two calls with different options never share a name.
+        Ok(PlannerResult::Planned(Expr::from(WindowFunction {
+            fun: WindowFunctionDefinition::WindowUDF(udwf(op, options)),
+            params: WindowFunctionParams {
+                args: raw.args,
+                partition_by: raw.partition_by,
+                order_by: raw.order_by,
+                window_frame: raw.window_frame,
+                filter: None,
+                null_treatment: None,
+                distinct: false,
+            },
+        })))
+    }
+
+    fn plan_aggregate(&self, raw: RawAggregateExpr) -> Result<PlannerResult<RawAggregateExpr>> {
+        let Some(op) = raw
+            .func
+            .inner()
+            .downcast_ref::<CumulativePlaceholder>()
+            .map(|p| p.op)
+        else {
+            return Ok(PlannerResult::Original(raw));
+        };
+        check_modifiers(
+            op,
+            raw.distinct,
+            raw.filter.is_some(),
+            raw.null_treatment.is_some(),
+        )?;
+        let options = parse_options(op, &logical_option_args(&raw.args))?;
+        // Name the column as the call was written (`cumsum(t.x)`), not after the window
+        // DataFusion would print (`... ROWS BETWEEN UNBOUNDED PRECEDING AND ...`).
+        let call = Expr::AggregateFunction(AggregateFunction::new_udf(
+            Arc::clone(&raw.func),
+            raw.args.clone(),
+            false,
+            None,
+            raw.order_by.clone(),
+            None,
+        ));
+        let name = NamePreserver::new_for_projection().save(&call);
+        let frame = WindowFrame::new((!raw.order_by.is_empty()).then_some(true));
+        let window = Expr::from(WindowFunction {
+            fun: WindowFunctionDefinition::WindowUDF(udwf(op, options)),
+            params: WindowFunctionParams {
+                args: raw.args,
+                partition_by: vec![],
+                order_by: raw.order_by,
+                window_frame: frame,
+                filter: None,
+                null_treatment: None,
+                distinct: false,
+            },
+        });
+        Ok(PlannerResult::Planned(name.restore(window)))
+    }
+}
+
+/// The aggregate registered under each function's name so that DataFusion's SQL planner
+/// finds `cumsum(x)` without OVER (it only looks for aggregates there) and hands it to
+/// [`CumulusPlanner`], which replaces it with the window function. It never aggregates:
+/// reached without the planner it is a plan error.
+///
+/// It also answers for calls with OVER (DataFusion looks aggregates up first), so it
+/// declares the window function's parameter names.
+///
+/// ```
+/// use cumulus::Operation;
+/// use cumulus::datafusion::CumulativePlaceholder;
+/// use datafusion::logical_expr::AggregateUDF;
+/// let udaf = AggregateUDF::from(CumulativePlaceholder::new(Operation::Cumprod));
+/// assert_eq!(udaf.name(), "cumprod");
+/// ```
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct CumulativePlaceholder {
+    op: Operation,
+    signature: Signature,
+}
+
+impl CumulativePlaceholder {
+    /// The placeholder for `op`.
+    pub fn new(op: Operation) -> Self {
+        CumulativePlaceholder {
+            op,
+            signature: signature(),
+        }
+    }
+}
+
+impl AggregateUDFImpl for CumulativePlaceholder {
+    fn name(&self) -> &str {
+        self.op.name()
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        Ok(arg_types.to_vec())
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        let Some(input) = arg_types.first() else {
+            return plan_err!("{}: missing the column argument", self.op);
+        };
+        crate::result_type(self.op, input, &sql_defaults()).map_err(plan_error)
+    }
+
+    fn return_field(&self, arg_fields: &[FieldRef]) -> Result<FieldRef> {
+        let Some(input) = arg_fields.first() else {
+            return plan_err!("{}: missing the column argument", self.op);
+        };
+        Ok(Arc::new(
+            crate::result_field(self.op, input, &sql_defaults()).map_err(plan_error)?,
+        ))
+    }
+
+    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        let op = self.op;
+        plan_err!(
+            "{op} is a window function and cannot aggregate; accepted: {op}(x) OVER (...), or {op}(x) without OVER in a query without GROUP BY once cumulus::datafusion::register has installed its SQL planner"
+        )
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(super::documentation(self.op))
+    }
+}

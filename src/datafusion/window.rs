@@ -1,0 +1,270 @@
+//! The window function shared by all six operations: [`CumulativeWindow`], its
+//! evaluator (one core call per window partition) and the documentation they share.
+
+use std::sync::Arc;
+
+use arrow::array::ArrayRef;
+use arrow::datatypes::{DataType, FieldRef};
+use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
+use datafusion::logical_expr::function::{
+    ExpressionArgs, PartitionEvaluatorArgs, WindowUDFFieldArgs,
+};
+use datafusion::logical_expr::window_doc_sections::DOC_SECTION_ANALYTICAL;
+use datafusion::logical_expr::{
+    Documentation, PartitionEvaluator, Signature, WindowUDF, WindowUDFImpl,
+};
+use datafusion::physical_expr::expressions::Literal;
+use datafusion::physical_expr_common::physical_expr::PhysicalExpr;
+
+use super::options::{OptionArg, parse_options, plan_error, signature};
+use crate::{Axis, Operation, ScanOptions, Scanner};
+
+/// One of the six operations as a DataFusion window function, with its options fixed.
+///
+/// The options are part of the function, not read from its arguments, because DataFusion
+/// fixes a window function's output type from the input *types* alone
+/// ([`WindowUDFImpl::field`] never sees argument values) while `dtype` changes the type.
+/// The SQL planner ([`super::CumulusPlanner`]) and the builders ([`super::Cumulative`])
+/// therefore parse the options once and call an instance made for them; the registered
+/// instances ([`super::cumsum_udwf`], ...) carry [`super::sql_defaults`].
+///
+/// ```
+/// use cumulus::datafusion::CumulativeWindow;
+/// use cumulus::{Operation, ScanOptions};
+/// use datafusion::logical_expr::WindowUDF;
+///
+/// let udwf = WindowUDF::from(CumulativeWindow::new(
+///     Operation::Cumsum,
+///     ScanOptions::default().with_axis(0),
+/// ));
+/// assert_eq!(udwf.name(), "cumsum");
+/// ```
+///
+/// Running a call: [`WindowUDFImpl::field`] derives the output field with
+/// [`crate::result_field`] (same metadata, so tensors stay tensors); at execution
+/// DataFusion's `WindowAggExec` hands the evaluator each PARTITION BY group as one array
+/// and the evaluator scans it with one [`Scanner`] push: nothing runs per row.
+///
+/// Option arguments that reach an instance without going through the planner (a
+/// hand-built `cumsum_udwf().call(vec![col("x"), lit(ScalarValue::Null), lit("skip")])`)
+/// are read when the physical plan is made: they are honoured when they give the output
+/// type the instance announced, and otherwise are a plan error that names both types and
+/// points to the planner and the builders.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct CumulativeWindow {
+    op: Operation,
+    options: ScanOptions,
+    signature: Signature,
+}
+
+impl CumulativeWindow {
+    /// The window function computing `op` with `options`.
+    pub fn new(op: Operation, options: ScanOptions) -> Self {
+        CumulativeWindow {
+            op,
+            options,
+            signature: signature(),
+        }
+    }
+
+    /// The operation.
+    pub fn operation(&self) -> Operation {
+        self.op
+    }
+
+    /// The options every call of this instance uses.
+    pub fn options(&self) -> &ScanOptions {
+        &self.options
+    }
+
+    /// The output field for `input` with `options`, named `name`.
+    fn output_field(
+        &self,
+        input: &FieldRef,
+        options: &ScanOptions,
+        name: &str,
+    ) -> Result<FieldRef> {
+        let op = self.op;
+        // NumPy's flatten returns more values than rows; a window function must return
+        // exactly one per row.
+        if options.axis == Axis::Flatten && input.data_type().is_nested() {
+            return plan_err!(
+                "{op}: axis none (flatten) is not supported for {} in a window function, which must return one value per row; accepted: an axis index, 0 (the default) for a running vector down the rows",
+                input.data_type()
+            );
+        }
+        let field = crate::result_field(op, input, options).map_err(plan_error)?;
+        Ok(Arc::new(field.with_name(name)))
+    }
+}
+
+impl WindowUDFImpl for CumulativeWindow {
+    fn name(&self) -> &str {
+        self.op.name()
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    /// Arguments pass through unchanged (the scan decides what it accepts, and a
+    /// FixedSizeList must not become a List), except that a dictionary-encoded column is
+    /// scanned as its values: DataFusion adds the cast.
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        Ok(arg_types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| match t {
+                DataType::Dictionary(_, values) if i == 0 => values.as_ref().clone(),
+                t => t.clone(),
+            })
+            .collect())
+    }
+
+    /// Only `x` is evaluated; the options are constants read once (otherwise DataFusion
+    /// would expand each literal into an array as long as the partition).
+    fn expressions(&self, expr_args: ExpressionArgs) -> Vec<Arc<dyn PhysicalExpr>> {
+        expr_args.input_exprs().iter().take(1).cloned().collect()
+    }
+
+    fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
+        let Some(input) = field_args.get_input_field(0) else {
+            return plan_err!(
+                "{}: missing the column argument; accepted: {}(x [, dtype [, nulls [, overflow [, axis [, reverse]]]]])",
+                self.op,
+                self.op
+            );
+        };
+        self.output_field(&input, &self.options, field_args.name())
+    }
+
+    fn partition_evaluator(
+        &self,
+        args: PartitionEvaluatorArgs,
+    ) -> Result<Box<dyn PartitionEvaluator>> {
+        let op = self.op;
+        let Some(field) = args.input_fields().first() else {
+            return plan_err!("{op}: missing the column argument");
+        };
+        let options = if args.input_exprs().len() > 1 {
+            self.options_from_arguments(field, args.input_exprs())?
+        } else {
+            self.options.clone()
+        };
+        let scanner = Scanner::for_field(op, field, &options).map_err(plan_error)?;
+        Ok(Box::new(CumulativeEvaluator { op, scanner }))
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(super::documentation(self.op))
+    }
+}
+
+impl CumulativeWindow {
+    /// The options spelled by constant arguments, when they are compatible with the type
+    /// [`WindowUDFImpl::field`] announced for this instance.
+    fn options_from_arguments(
+        &self,
+        field: &FieldRef,
+        exprs: &[Arc<dyn PhysicalExpr>],
+    ) -> Result<ScanOptions> {
+        let op = self.op;
+        let args: Vec<OptionArg<'_>> = exprs
+            .iter()
+            .skip(1)
+            .map(|e| match e.downcast_ref::<Literal>() {
+                Some(l) => OptionArg::Value(std::borrow::Cow::Borrowed(l.value())),
+                None => OptionArg::NotConstant(e.to_string()),
+            })
+            .collect();
+        let parsed = parse_options(op, &args)?;
+        if parsed == self.options {
+            return Ok(parsed);
+        }
+        let announced = self.output_field(field, &self.options, field.name())?;
+        let asked = self.output_field(field, &parsed, field.name())?;
+        if asked.data_type() != announced.data_type()
+            || (asked.is_nullable() && !announced.is_nullable())
+        {
+            return plan_err!(
+                "{op}: the options {parsed:?} give type {} but the call was planned for {}; the output type is fixed when the query is planned, so register the functions with cumulus::datafusion::register (its SQL planner reads the options) or build the call with cumulus::datafusion::{op}(x) and its option methods",
+                asked.data_type(),
+                announced.data_type()
+            );
+        }
+        Ok(parsed)
+    }
+}
+
+/// Scans one window partition per call.
+#[derive(Debug)]
+struct CumulativeEvaluator {
+    op: Operation,
+    scanner: Scanner,
+}
+
+impl PartitionEvaluator for CumulativeEvaluator {
+    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
+        let Some(x) = values.first() else {
+            return exec_err!("{}: no input column", self.op);
+        };
+        // Each call is a new window partition: the running value starts afresh.
+        self.scanner.reset();
+        let out = self
+            .scanner
+            .push(x.as_ref())
+            .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+        if out.len() != num_rows {
+            return exec_err!(
+                "{}: the scan returned {} values for {num_rows} rows",
+                self.op,
+                out.len()
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// The documentation every function shares: arguments, syntax and the SQL-specific rules.
+pub(crate) fn document(op: Operation, description: &str, sql_example: &str) -> Documentation {
+    Documentation::builder(
+        DOC_SECTION_ANALYTICAL,
+        format!(
+            "{description} NumPy's result types and arithmetic, bit for bit (cumulus). \
+             The scan runs over each window partition in the window's ORDER BY order, one row \
+             at a time whatever the frame clause says (the frame must start at UNBOUNDED \
+             PRECEDING). Without OVER, `{op}(x [ORDER BY ...])` scans the whole input as one \
+             partition. Named options must be a prefix of (dtype, nulls, overflow, axis, \
+             reverse); pass NULL to keep an option's default."
+        ),
+        format!(
+            "{op}(x [, dtype [, nulls [, overflow [, axis [, reverse]]]]]) [OVER ([PARTITION BY ...] [ORDER BY ...])]"
+        ),
+    )
+    .with_standard_argument("x", Some("Numeric, boolean, decimal, duration, FixedSizeList or tensor"))
+    .with_argument(
+        "dtype",
+        "The type the scan runs in, NumPy's `dtype=`: 'int8' ... 'uint64', 'float16', 'float32', 'float64', 'bool', or an Arrow type such as 'Decimal128(20, 2)'. Each value is cast with NumPy's unsafe cast first. Default NULL: NumPy's result type (int32 sums give int64, ...).",
+    )
+    .with_argument(
+        "nulls",
+        "'carry' (default: a null repeats the running value, like SQL's running sum), 'skip' (a null stays null), 'propagate' (null from the first null on) or 'identity' (a null counts as 0, or 1 for products).",
+    )
+    .with_argument(
+        "overflow",
+        "'wrap' (default, NumPy's modular integers) or 'error' (stop the query at the first integer overflow).",
+    )
+    .with_argument(
+        "axis",
+        "For FixedSizeList and tensor columns: 0 (default) runs down the rows (a running vector), 1 ... within each row, negative counts from the end.",
+    )
+    .with_argument("reverse", "true scans from the last row of the partition to the first. Default false.")
+    .with_sql_example(sql_example)
+    .with_related_udf(if op == Operation::Cumsum { "cumprod" } else { "cumsum" })
+    .build()
+}
+
+/// Makes the [`WindowUDF`] for `op` with `options`.
+pub(crate) fn udwf(op: Operation, options: ScanOptions) -> Arc<WindowUDF> {
+    Arc::new(WindowUDF::from(CumulativeWindow::new(op, options)))
+}

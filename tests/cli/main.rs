@@ -1,0 +1,344 @@
+//! The `cumulus` command, driven as a user would: files written by the test, every input
+//! and output format, the demo, each error with its message and exit status, and no partial
+//! output file after a failure.
+#![cfg(feature = "cli")]
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array, StringArray};
+use arrow::datatypes::Int64Type;
+use arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+fn cumulus(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cumulus"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts a failure: exit status 1 and exactly one line on stderr containing `needle`.
+fn assert_fails_with(output: &Output, needle: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(1), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line on stderr: {err}");
+    assert!(
+        err.starts_with("cumulus: ") && err.contains(needle),
+        "'{needle}' not in: {err}"
+    );
+}
+
+/// i = 1..=n, x = i * 10 (the last value optionally a huge one), g = i % 3 as text.
+fn sample(n: i64) -> RecordBatch {
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("i", Arc::new(Int64Array::from_iter_values(1..=n))),
+        (
+            "x",
+            Arc::new(Int64Array::from_iter_values((1..=n).map(|i| i * 10))),
+        ),
+        (
+            "g",
+            Arc::new(StringArray::from_iter_values(
+                (1..=n).map(|i| format!("g{}", i % 3)),
+            )),
+        ),
+        (
+            "f",
+            Arc::new(Float64Array::from_iter(
+                (1..=n).map(|i| (i % 4 != 0).then_some(i as f64 / 2.0)),
+            )),
+        ),
+    ];
+    RecordBatch::try_from_iter(columns).unwrap()
+}
+
+fn write_file(path: &Path, batch: &RecordBatch) {
+    let file = File::create(path).unwrap();
+    match path.extension().and_then(|e| e.to_str()).unwrap() {
+        "parquet" => {
+            let mut w = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+            w.write(batch).unwrap();
+            w.close().unwrap();
+        }
+        "csv" => {
+            let mut w = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(file);
+            w.write(batch).unwrap();
+        }
+        "jsonl" | "json" => {
+            let mut w = arrow::json::LineDelimitedWriter::new(file);
+            w.write(batch).unwrap();
+            w.finish().unwrap();
+        }
+        "arrow" => {
+            let mut w = arrow::ipc::writer::FileWriter::try_new(file, &batch.schema()).unwrap();
+            w.write(batch).unwrap();
+            w.finish().unwrap();
+        }
+        other => panic!("no writer for {other}"),
+    }
+}
+
+fn read_back(path: &Path) -> Vec<RecordBatch> {
+    let file = File::open(path).unwrap();
+    match path.extension().and_then(|e| e.to_str()).unwrap() {
+        "parquet" => ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap(),
+        "arrow" => arrow::ipc::reader::FileReader::try_new(file, None)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap(),
+        other => panic!("read {other} as text"),
+    }
+}
+
+fn temp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// The files in a directory, to check nothing partial was left behind.
+fn listing(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+const RUNNING: &str = "SELECT i, cumsum(x) OVER (ORDER BY i) AS s FROM {} ORDER BY i";
+
+#[test]
+fn the_demo_runs_without_arguments() {
+    let dir = temp();
+    let output = cumulus(&[], dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for expected in [
+        "position",
+        "notional",
+        "nan_growth",
+        "propagate",
+        "[46, 74]",
+        "total_int8",
+        "| 88 ",
+    ] {
+        assert!(text.contains(expected), "demo output lacks '{expected}'");
+    }
+}
+
+#[test]
+fn help_documents_the_command() {
+    let output = cumulus(&["--help"], temp().path());
+    assert!(output.status.success());
+    let text = stdout(&output);
+    for expected in [
+        "--table NAME=PATH",
+        "--output PATH",
+        "EXAMPLES",
+        "FROM 'data/trades.parquet'",
+        "nulls",
+        "axis",
+    ] {
+        assert!(text.contains(expected), "help lacks '{expected}'");
+    }
+}
+
+#[test]
+fn every_input_format_gives_the_same_result() {
+    let dir = temp();
+    let batch = sample(6);
+    let mut tables = vec![];
+    for ext in ["parquet", "csv", "jsonl", "arrow"] {
+        let path = dir.path().join(format!("data.{ext}"));
+        write_file(&path, &batch);
+        let query = RUNNING.replace("{}", &format!("'data.{ext}'"));
+        let output = cumulus(&["sql", &query], dir.path());
+        assert!(output.status.success(), "{ext}: {}", stderr(&output));
+        tables.push(stdout(&output));
+    }
+    assert!(tables[0].contains("| 6 | 210 |"), "{}", tables[0]);
+    assert!(tables.iter().all(|t| t == &tables[0]), "{tables:#?}");
+}
+
+#[test]
+fn tables_can_be_named_with_the_table_flag() {
+    let dir = temp();
+    write_file(&dir.path().join("a.parquet"), &sample(4));
+    write_file(&dir.path().join("b.csv"), &sample(4));
+    let query =
+        "SELECT a.i, cumprod(a.i) OVER (ORDER BY a.i) AS p, cummax(b.x) OVER (ORDER BY a.i) AS m
+                 FROM a JOIN b ON a.i = b.i ORDER BY a.i";
+    let output = cumulus(
+        &["sql", query, "--table", "a=a.parquet", "--table", "b=b.csv"],
+        dir.path(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("| 4 | 24 | 40 |"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn every_output_format_is_written_whole() {
+    let dir = temp();
+    write_file(&dir.path().join("data.parquet"), &sample(6));
+    let query = RUNNING.replace("{}", "'data.parquet'");
+    for ext in ["parquet", "arrow", "csv", "jsonl"] {
+        let target = format!("out.{ext}");
+        let output = cumulus(&["sql", &query, "--output", &target], dir.path());
+        assert!(output.status.success(), "{ext}: {}", stderr(&output));
+        assert_eq!(
+            stderr(&output),
+            "",
+            "no progress when stderr is not a terminal"
+        );
+        let path = dir.path().join(&target);
+        match ext {
+            "parquet" | "arrow" => {
+                let batches = read_back(&path);
+                let sums: Vec<i64> = batches
+                    .iter()
+                    .flat_map(|b| b.column(1).as_primitive::<Int64Type>().values().to_vec())
+                    .collect();
+                assert_eq!(sums, vec![10, 30, 60, 100, 150, 210], "{ext}");
+            }
+            "csv" => {
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert_eq!(text.lines().next(), Some("i,s"));
+                assert_eq!(text.lines().last(), Some("6,210"));
+            }
+            _ => {
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert_eq!(text.lines().count(), 6);
+                assert_eq!(text.lines().last(), Some(r#"{"i":6,"s":210}"#));
+            }
+        }
+    }
+}
+
+#[test]
+fn missing_and_unreadable_files_are_one_line_errors() {
+    let dir = temp();
+    let output = cumulus(&["sql", "SELECT * FROM 'nowhere.parquet'"], dir.path());
+    assert_fails_with(&output, "cannot read table 'nowhere.parquet'");
+    std::fs::write(dir.path().join("broken.parquet"), b"this is not parquet").unwrap();
+    let output = cumulus(&["sql", "SELECT * FROM 'broken.parquet'"], dir.path());
+    assert_fails_with(&output, "cannot read 'broken.parquet'");
+    std::fs::write(dir.path().join("notes.txt"), b"x").unwrap();
+    let output = cumulus(
+        &["sql", "SELECT * FROM t", "--table", "t=notes.txt"],
+        dir.path(),
+    );
+    assert_fails_with(&output, "unknown file extension; accepted: .parquet, .csv");
+}
+
+#[test]
+fn bad_sql_bad_options_and_bad_arguments_are_one_line_errors() {
+    let dir = temp();
+    write_file(&dir.path().join("d.parquet"), &sample(3));
+    let output = cumulus(&["sql", "SELEC i FROM 'd.parquet'"], dir.path());
+    assert_fails_with(&output, "SQL error");
+    let query =
+        "SELECT cumsum(x, dtype => NULL, nulls => 'sometimes') OVER (ORDER BY i) FROM 'd.parquet'";
+    assert_fails_with(
+        &cumulus(&["sql", query], dir.path()),
+        "skip, propagate, carry, identity",
+    );
+    let query = "SELECT cumsum(g) OVER (ORDER BY i) FROM 'd.parquet'";
+    assert_fails_with(
+        &cumulus(&["sql", query], dir.path()),
+        "unsupported input type Utf8",
+    );
+    assert_fails_with(
+        &cumulus(&["sql", "SELECT 1", "--fast"], dir.path()),
+        "unknown option '--fast'",
+    );
+    assert_fails_with(&cumulus(&["frobnicate"], dir.path()), "unknown command");
+    assert_fails_with(
+        &cumulus(&["sql", "SELECT 1", "--output", "x.xlsx"], dir.path()),
+        "cannot write 'x.xlsx'",
+    );
+}
+
+#[test]
+fn overflow_under_error_fails_without_leaving_a_file() {
+    let dir = temp();
+    write_file(&dir.path().join("d.parquet"), &sample(5));
+    std::fs::write(dir.path().join("old.parquet"), b"previous result").unwrap();
+    let before = listing(dir.path());
+    let query = "SELECT cumprod(x, dtype => 'int8', nulls => NULL, overflow => 'error') OVER (ORDER BY i) FROM 'd.parquet'";
+    let output = cumulus(&["sql", query, "--output", "new.parquet"], dir.path());
+    assert_fails_with(&output, "overflow at row");
+    let output = cumulus(&["sql", query, "--output", "old.parquet"], dir.path());
+    assert_fails_with(&output, "overflow at row");
+    assert_eq!(listing(dir.path()), before, "no new or partial files");
+    assert_eq!(
+        std::fs::read(dir.path().join("old.parquet")).unwrap(),
+        b"previous result"
+    );
+}
+
+#[test]
+fn a_failure_after_some_batches_were_written_leaves_no_partial_file() {
+    let dir = temp();
+    // 20000 rows, of which the last cannot be cast: DataFusion fails after writing batches.
+    let mut csv = String::from("i,v\n");
+    for i in 1..20_000 {
+        csv.push_str(&format!("{i},{i}\n"));
+    }
+    csv.push_str("20000,oops\n");
+    std::fs::write(dir.path().join("big.csv"), csv).unwrap();
+    let before = listing(dir.path());
+    let query = "SELECT i, CAST(v AS BIGINT) AS v FROM 'big.csv'";
+    for target in ["out.parquet", "out.csv"] {
+        let output = cumulus(&["sql", query, "--output", target], dir.path());
+        assert_fails_with(&output, "oops");
+        assert_eq!(listing(dir.path()), before, "{target}: nothing left behind");
+    }
+    // A nested column cannot be written as CSV: the error names the writer's problem.
+    let query = "SELECT make_array(1, 2) AS a";
+    let output = cumulus(&["sql", query, "--output", "nested.csv"], dir.path());
+    assert_fails_with(&output, "cannot write 'nested.csv'");
+    assert_eq!(listing(dir.path()), before);
+}
+
+#[test]
+fn a_query_without_over_scans_the_whole_result() {
+    let dir = temp();
+    write_file(&dir.path().join("d.arrow"), &sample(4));
+    let output = cumulus(
+        &[
+            "sql",
+            "SELECT cumsum(f) AS s, cumsum(f, dtype => NULL, nulls => 'skip') AS k FROM 'd.arrow'",
+        ],
+        dir.path(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    // f = 0.5, 1.0, 1.5, null: SQL's default carries the running value over the null.
+    assert!(
+        text.contains("| 3.0 | 3.0 |") && text.contains("| 3.0 |     |"),
+        "{text}"
+    );
+}

@@ -1,0 +1,188 @@
+//! Bad calls are errors that name the operation, the option or type, and what is accepted.
+
+use std::sync::Arc;
+
+use arrow::array::{FixedSizeListArray, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use cumulus::datafusion::sql_defaults;
+use cumulus::{Operation, Overflow};
+
+use crate::common::{ctx, error_of, register_batch};
+
+fn table() -> RecordBatch {
+    let item = Arc::new(Field::new("item", DataType::Int32, true));
+    let v = FixedSizeListArray::new(
+        Arc::clone(&item),
+        2,
+        Arc::new(Int32Array::from(vec![1, 2, 3, 4, 5, 6])),
+        None,
+    );
+    RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("t", DataType::Int64, false),
+            Field::new("x", DataType::Int64, true),
+            Field::new("s", DataType::Utf8, true),
+            Field::new("v", DataType::FixedSizeList(item, 2), true),
+        ])),
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3])),
+            Arc::new(Int64Array::from(vec![i64::MAX - 1, 1, 1])),
+            Arc::new(StringArray::from(vec!["a", "b", "c"])),
+            Arc::new(v),
+        ],
+    )
+    .unwrap()
+}
+
+async fn err(sql: &str) -> String {
+    let ctx = ctx();
+    register_batch(&ctx, "t", table());
+    error_of(&ctx, sql).await
+}
+
+#[tokio::test]
+async fn string_column() {
+    assert_eq!(
+        err("SELECT cumsum(s) OVER (ORDER BY t) FROM t").await,
+        "Error during planning: cumsum: unsupported input type Utf8; accepted: bool, int8-int64, uint8-uint64, float16, float32, float64, Decimal128, Decimal256, Duration, and FixedSizeList, List or LargeList columns of these"
+    );
+    assert!(err("SELECT cumprod(s) FROM t").await.starts_with(
+        "Error during planning: cumprod: unsupported input type Utf8; accepted: bool, int8-int64"
+    ));
+}
+
+#[tokio::test]
+async fn unknown_option_value() {
+    assert_eq!(
+        err("SELECT cumsum(x, nulls => 'sometimes', dtype => NULL) OVER (ORDER BY t) FROM t").await,
+        "Error during planning: cumsum: invalid value 'sometimes' for option nulls; accepted: skip, propagate, carry, identity"
+    );
+    assert_eq!(
+        err("SELECT nancumsum(x, 'int128') OVER (ORDER BY t) FROM t").await,
+        "Error during planning: nancumsum: invalid value 'int128' for option dtype; accepted: bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float16, float32, float64"
+    );
+    assert_eq!(
+        err("SELECT cummax(x, NULL, NULL, 'saturate') FROM t").await,
+        "Error during planning: cummax: invalid value 'saturate' for option overflow; accepted: wrap, error"
+    );
+    assert_eq!(
+        err("SELECT cumsum(x, NULL, NULL, NULL, NULL, 'yes') OVER (ORDER BY t) FROM t").await,
+        "Error during planning: cumsum: invalid value 'yes' for option reverse; accepted: true or false (or NULL for false)"
+    );
+    assert_eq!(
+        err("SELECT cumsum(x, NULL, 3) OVER (ORDER BY t) FROM t").await,
+        "Error during planning: cumsum: invalid value '3' for option nulls; accepted: skip, propagate, carry, identity (or NULL for carry)"
+    );
+}
+
+#[tokio::test]
+async fn non_constant_option() {
+    assert_eq!(
+        err("SELECT cumsum(x, dtype => s) OVER (ORDER BY t) FROM t").await,
+        "Error during planning: cumsum: option dtype must be a constant, not t.s; accepted: a string naming the type (bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float16, float32, float64, or an Arrow type such as 'Decimal128(38, 2)'), or NULL for the default"
+    );
+    assert!(err("SELECT cumsum(x, NULL, NULL, NULL, t) FROM t").await.starts_with(
+        "Error during planning: cumsum: option axis must be a constant, not t.t; accepted: an integer"
+    ));
+}
+
+#[tokio::test]
+async fn unknown_or_skipped_option_names() {
+    assert_eq!(
+        err("SELECT cumsum(x, foo => 1) OVER (ORDER BY t) FROM t").await,
+        "Error during planning: Unknown parameter name 'foo'. Valid parameters are: [x, dtype, nulls, overflow, axis, reverse]"
+    );
+    // DataFusion 55 needs named options to be a prefix of the parameter list.
+    assert_eq!(
+        err("SELECT cumsum(x, nulls => 'skip') OVER (ORDER BY t) FROM t").await,
+        "Error during planning: Missing required parameter 'dtype'"
+    );
+    assert_eq!(
+        err("SELECT cumsum(x, dtype => NULL, reverse => true) FROM t").await,
+        "Error during planning: Missing required parameter 'nulls'"
+    );
+    assert!(err("SELECT cumsum(x, NULL, NULL, NULL, NULL, NULL, NULL) OVER (ORDER BY t) FROM t")
+        .await
+        .contains("cumsum: too many arguments (7); accepted: at most 6 (x, dtype, nulls, overflow, axis, reverse)"));
+}
+
+#[tokio::test]
+async fn axis_out_of_range() {
+    assert_eq!(
+        err("SELECT cumsum(v, NULL, NULL, NULL, 2) OVER (ORDER BY t) FROM t").await,
+        "Error during planning: cumsum: axis 2 is out of bounds for array of dimension 2"
+    );
+    assert_eq!(
+        err("SELECT cumsum(x, NULL, NULL, NULL, -2) OVER (ORDER BY t) FROM t").await,
+        "Error during planning: cumsum: axis -2 is out of bounds for array of dimension 1"
+    );
+    assert_eq!(
+        err("SELECT cumsum(v, NULL, NULL, NULL, 'none') OVER (ORDER BY t) FROM t").await,
+        "Error during planning: cumsum: axis none (flatten) is not supported for FixedSizeList(2 x Int32) in a window function, which must return one value per row; accepted: an axis index, 0 (the default) for a running vector down the rows"
+    );
+}
+
+#[tokio::test]
+async fn dtype_the_type_cannot_take() {
+    assert_eq!(
+        err("SELECT cumsum(x, 'Utf8') OVER (ORDER BY t) FROM t").await,
+        "Error during planning: cumsum: dtype Utf8 is not supported for input type Int64; accepted: bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float16, float32, float64"
+    );
+}
+
+#[tokio::test]
+async fn frames_that_do_not_start_at_the_first_row() {
+    assert_eq!(
+        err("SELECT cumsum(x) OVER (ORDER BY t ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM t")
+            .await,
+        "Error during planning: cumsum: window frame ROWS BETWEEN 1 PRECEDING AND CURRENT ROW is not supported; accepted: no frame clause, or ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW (a cumulative scan always runs from the first row of the partition to the current row)"
+    );
+    assert!(
+        err("SELECT cumsum(DISTINCT x) OVER (ORDER BY t) FROM t")
+            .await
+            .contains("cumsum: DISTINCT is not supported")
+    );
+}
+
+/// An overflow under `overflow => 'error'` stops the query with the core's message.
+#[tokio::test]
+async fn overflow_error_surfaces_as_an_execution_error() {
+    let message = err("SELECT cumsum(x, NULL, NULL, 'error') OVER (ORDER BY t) FROM t").await;
+    let x = Int64Array::from(vec![i64::MAX - 1, 1, 1]);
+    let core = cumulus::scan(
+        Operation::Cumsum,
+        &x,
+        &sql_defaults().with_overflow(Overflow::Error),
+    )
+    .unwrap_err();
+    assert_eq!(message, format!("Execution error: {core}"));
+    assert!(
+        message.starts_with("Execution error: cumsum: Int64 overflow at row 2"),
+        "{message}"
+    );
+    // The same under `wrap` is NumPy's modular arithmetic.
+    let ctx = ctx();
+    register_batch(&ctx, "t", table());
+    let out = crate::common::query(&ctx, "SELECT cumsum(x) OVER (ORDER BY t) AS y FROM t")
+        .await
+        .unwrap();
+    let y = out.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+    assert_eq!(y.values(), &[i64::MAX - 1, i64::MAX, i64::MIN]);
+}
+
+/// Reached without the planner, the placeholder aggregate refuses to aggregate.
+#[tokio::test]
+async fn placeholder_without_planner() {
+    let ctx = datafusion::prelude::SessionContext::new();
+    for f in cumulus::datafusion::placeholder_aggregates() {
+        ctx.register_udaf(f.as_ref().clone());
+    }
+    register_batch(&ctx, "t", table());
+    let message = error_of(&ctx, "SELECT cumsum(x) FROM t").await;
+    assert!(
+        message.contains(
+            "cumsum is a window function and cannot aggregate; accepted: cumsum(x) OVER (...)"
+        ),
+        "{message}"
+    );
+}

@@ -1,0 +1,12 @@
+//! DataFusion integration tests: real SQL on MemTables, CSV and Parquet files, compared
+//! with the core API (`cumulus::scan`) on the same data.
+#![cfg(feature = "datafusion")]
+
+mod common;
+mod dataframe;
+mod errors;
+mod files;
+mod nested;
+mod plans;
+mod sql;
+mod types;
