@@ -7,7 +7,9 @@
 use std::fs::File;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, RecordBatchReader};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, RecordBatchReader,
+};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use cumulus::{NullPolicy, Operation, ScanOptions, Scanner};
 use parquet::arrow::ArrowWriter;

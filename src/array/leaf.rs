@@ -9,6 +9,7 @@ use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer};
 use arrow::datatypes::*;
 
 use crate::buffer::{Zeroable, zeroed_vec};
+use crate::kernels::bits::pack;
 use crate::kernels::{
     Arith, Bits, BoolBits, BoundedSum, Cast, Copied, Element, InPlace, Layout, Max, Min, Prod,
     Scan, ScanOp, ScanState, Source, Sum, Widened, scan,
@@ -56,8 +57,9 @@ pub(crate) fn scan_leaf(
             let mut values = vec![false; leaf.len()];
             let validity = scan_values(job, leaf, state, &mut values)?;
             let nulls = output_nulls(job, validity, leaf.len());
+            let bits = Buffer::from_vec(pack(&values));
             Ok(Arc::new(BooleanArray::new(
-                BooleanBuffer::from(values.as_slice()),
+                BooleanBuffer::new(bits, 0, values.len()),
                 nulls,
             )))
         }

@@ -162,6 +162,19 @@ pub fn set_range(bytes: &mut [u8], start: usize, end: usize, value: bool) {
     apply(&mut bytes[last_byte], tail_mask);
 }
 
+/// Packs booleans into an LSB-first bitmap held in a plain `Vec<u8>`, which both arrow-rs
+/// and polars-arrow can adopt without copying.
+pub fn pack(values: &[bool]) -> Vec<u8> {
+    let mut bytes = vec![0u8; values.len().div_ceil(8)];
+    for (byte, chunk) in bytes.iter_mut().zip(values.chunks(8)) {
+        *byte = chunk
+            .iter()
+            .enumerate()
+            .fold(0, |acc, (i, &bit)| acc | ((bit as u8) << i));
+    }
+    bytes
+}
+
 /// Copies `src` into bits `start..start + src.len()` of `dst`.
 pub fn copy_bits(dst: &mut [u8], start: usize, src: Bits<'_>) {
     for i in (0..src.len).step_by(64) {
@@ -232,6 +245,13 @@ mod tests {
                 assert_eq!(bit, !(start..end).contains(&i));
             }
         }
+    }
+
+    #[test]
+    fn pack_is_lsb_first() {
+        let values = [true, false, true, true, false, false, false, false, true];
+        assert_eq!(pack(&values), vec![0b0000_1101, 0b1]);
+        assert_eq!(naive(&pack(&values), 0, 9), values.to_vec());
     }
 
     #[test]

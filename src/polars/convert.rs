@@ -279,8 +279,8 @@ impl Lent {
         let end = (offset + len).div_ceil(8);
         let bytes = match bits.into_inner().into_vec::<u8>() {
             Ok(bytes) => bytes,
-            // Cold: arrow-rs packs booleans (the values of a bool result) into 64-byte
-            // aligned buffers that no `Vec<u8>` can take over; copying costs one bit per row.
+            // Cold: the core builds every bitmap it returns from a `Vec<u8>`, so only a
+            // buffer allocated elsewhere lands here; copying costs one bit per row.
             Err(buffer) => buffer
                 .as_slice()
                 .get(..end)

@@ -71,8 +71,9 @@
 //! No element buffer is copied on the way in or out. Polars' values, validity bitmaps
 //! and list offsets are lent to the core as arrow-rs buffers that hold a reference to the
 //! Polars buffer; the core's output vectors are handed to Polars as they are, and a
-//! bitmap the core passes through (nulls skipped) is Polars' own bitmap again. Only a
-//! boolean result (`np_cummax` of a bool column) has its bits copied, one bit per row.
+//! bitmap the core passes through (nulls skipped) is Polars' own bitmap again. Boolean
+//! results (`np_cummax` of a bool column) are packed by the core into a `Vec<u8>` that
+//! Polars adopts as its bitmap.
 
 mod convert;
 mod dtype;
