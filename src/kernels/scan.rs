@@ -869,60 +869,47 @@ mod tests {
     use super::*;
     use crate::kernels::ops::Sum;
 
-    #[test]
-    fn carry_reverse_without_nulls_is_all_valid() {
+    /// A reversed Carry scan of `values`; returns the output and its written validity.
+    fn carry_reverse(values: &[i64], validity: Option<u8>) -> (Vec<i64>, u8) {
         let config = Scan {
             op: Sum,
             nulls: NullPolicy::Carry,
             checked: false,
             reverse: true,
         };
-        let mut out = [0i64; 3];
+        let validity_bytes = validity.map(|v| [v]);
+        let bits = validity_bytes
+            .as_ref()
+            .map(|b| Bits::new(b, 0, values.len()));
+        let mut out = vec![0i64; values.len()];
         let mut written = [0u8; 1];
         let mut state = ScanState::new(1, 0i64);
+        let layout = Layout::single(values.len());
         scan(
             &config,
-            &Copied(&[1i64, 2, 3]),
-            None,
-            Layout::single(3),
+            &Copied(values),
+            bits,
+            layout,
             &mut out,
             Some(&mut written),
             &mut state,
         )
         .unwrap();
-        assert_eq!(written[0] & 0b111, 0b111);
+        (out, written[0])
+    }
+
+    #[test]
+    fn carry_reverse_without_nulls_is_all_valid() {
+        let (out, written) = carry_reverse(&[1, 2, 3], None);
+        assert_eq!(written & 0b111, 0b111);
         assert_eq!(out, [6, 5, 3]);
     }
 
     #[test]
     fn carry_reverse_turns_valid_at_the_last_valid_element() {
-        let values = [5i64, 7];
-        let validity = [0b10u8]; // element 0 null
-        let config = Scan {
-            op: Sum,
-            nulls: NullPolicy::Carry,
-            checked: false,
-            reverse: true,
-        };
-        let mut out = [0i64; 2];
-        let mut written = [0u8; 1];
-        let mut state = ScanState::new(1, 0i64);
-        scan(
-            &config,
-            &Copied(&values),
-            Some(Bits::new(&validity, 0, 2)),
-            Layout::single(2),
-            &mut out,
-            Some(&mut written),
-            &mut state,
-        )
-        .unwrap();
-        assert_eq!(
-            written[0] & 0b11,
-            0b11,
-            "both outputs valid: {:#b}",
-            written[0]
-        );
+        // Element 0 is null: scanning from the end it carries the value of element 1.
+        let (out, written) = carry_reverse(&[5, 7], Some(0b10));
+        assert_eq!(written & 0b11, 0b11, "both outputs valid: {written:#b}");
         assert_eq!(out, [7, 7]);
     }
 }
