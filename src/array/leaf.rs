@@ -219,7 +219,7 @@ fn run_op<T: Arith>(
     }
 }
 
-fn run_kernel<T: Send + Copy + 'static, O: ScanOp<T>>(
+fn run_kernel<T: Arith, O: ScanOp<T>>(
     job: &LeafJob<'_>,
     op: O,
     checked: bool,

@@ -8,7 +8,7 @@
 use crate::NullPolicy;
 use crate::kernels::bits::{Bits, set_range};
 use crate::kernels::element::Element;
-use crate::kernels::ops::ScanOp;
+use crate::kernels::ops::{Arith, ScanOp};
 
 /// Elements per block: a block of float64 results stays well inside L1.
 const BLOCK: usize = 2048;
@@ -370,7 +370,7 @@ pub fn scan<T, O>(
     state: &mut ScanState<T>,
 ) -> Result<(), usize>
 where
-    T: Copy,
+    T: Arith,
     O: ScanOp<T>,
 {
     let total = layout.len();
@@ -450,7 +450,7 @@ where
 }
 
 /// Independent lanes over the given ranges of consecutive elements.
-fn scan_lanes<T: Copy, O: ScanOp<T>>(
+fn scan_lanes<T: Arith, O: ScanOp<T>>(
     config: &Scan<O>,
     source: &dyn Source<T>,
     validity: Option<Bits<'_>>,
@@ -474,7 +474,7 @@ fn scan_lanes<T: Copy, O: ScanOp<T>>(
 }
 
 /// `outer` lanes of `len` consecutive elements (the last axis of a fixed-size column).
-fn scan_rows<T: Copy, O: ScanOp<T>>(
+fn scan_rows<T: Arith, O: ScanOp<T>>(
     config: &Scan<O>,
     source: &dyn Source<T>,
     validity: Option<Bits<'_>>,
@@ -515,7 +515,7 @@ fn scan_rows<T: Copy, O: ScanOp<T>>(
 }
 
 /// One lane of consecutive elements, block by block in scan order.
-fn scan_lane<T: Copy, O: ScanOp<T>>(
+fn scan_lane<T: Arith, O: ScanOp<T>>(
     config: &Scan<O>,
     source: &dyn Source<T>,
     validity: Option<Bits<'_>>,
@@ -529,6 +529,7 @@ fn scan_lane<T: Copy, O: ScanOp<T>>(
     let mut step = |start: usize| -> Result<(), usize> {
         let end = (start + BLOCK).min(range.end);
         let block = &mut out[start..end];
+        let block_validity = validity.map(|v| v.slice(start, end - start));
         let input = match direct {
             Some(values) => Input::Slice(&values[start..end]),
             None => {
@@ -536,7 +537,6 @@ fn scan_lane<T: Copy, O: ScanOp<T>>(
                 Input::Loaded
             }
         };
-        let block_validity = validity.map(|v| v.slice(start, end - start));
         let block_out_validity = out_validity.as_deref_mut().map(|bits| (bits, start));
         apply_policy(
             config,
@@ -565,7 +565,7 @@ enum Input<'a, T> {
 
 /// Applies the null policy to one block of a lane and runs the operation over it.
 /// Errors are indices into the block.
-fn apply_policy<T: Copy, O: ScanOp<T>>(
+fn apply_policy<T: Arith, O: ScanOp<T>>(
     config: &Scan<O>,
     input: Input<'_, T>,
     block: &mut [T],
@@ -635,7 +635,7 @@ fn apply_policy<T: Copy, O: ScanOp<T>>(
 /// The operation over a block in scan order, writing `block`. Elements marked null in
 /// `validity` count as `fill`. Errors are indices into the block.
 #[inline]
-fn run<T: Copy, O: ScanOp<T>>(
+fn run<T: Arith, O: ScanOp<T>>(
     config: &Scan<O>,
     input: Input<'_, T>,
     block: &mut [T],
@@ -653,7 +653,7 @@ fn run<T: Copy, O: ScanOp<T>>(
 }
 
 #[inline(always)]
-fn combine<T: Copy, O: ScanOp<T>, const CHECKED: bool>(op: O, acc: T, x: T) -> Option<T> {
+fn combine<T: Arith, O: ScanOp<T>, const CHECKED: bool>(op: O, acc: T, x: T) -> Option<T> {
     if CHECKED {
         op.checked_combine(acc, x)
     } else {
@@ -661,21 +661,13 @@ fn combine<T: Copy, O: ScanOp<T>, const CHECKED: bool>(op: O, acc: T, x: T) -> O
     }
 }
 
-/// Calls `f` on `range` in scan order.
+// Plain loops with the running value in a local: capturing it in closures can keep it in
+// memory and put a store-to-load forward on the dependency chain of every element. The
+// index is the element's position in the output and in an overflow error, hence the
+// indexed loops.
 #[inline(always)]
-fn in_order<const REVERSE: bool>(
-    range: std::ops::Range<usize>,
-    mut f: impl FnMut(usize) -> Result<(), usize>,
-) -> Result<(), usize> {
-    if REVERSE {
-        range.rev().try_for_each(&mut f)
-    } else {
-        range.into_iter().try_for_each(&mut f)
-    }
-}
-
-#[inline(always)]
-fn run_in<T: Copy, O: ScanOp<T>, const CHECKED: bool, const REVERSE: bool>(
+#[allow(clippy::needless_range_loop)]
+fn run_in<T: Arith, O: ScanOp<T>, const CHECKED: bool, const REVERSE: bool>(
     op: O,
     input: Input<'_, T>,
     block: &mut [T],
@@ -685,46 +677,63 @@ fn run_in<T: Copy, O: ScanOp<T>, const CHECKED: bool, const REVERSE: bool>(
 ) -> Result<(), usize> {
     let n = block.len();
     let mut a = *acc;
+    // `x` joins the running value at position `i`, whose output it becomes.
+    macro_rules! step {
+        ($i:expr, $x:expr) => {{
+            let i = $i;
+            a = match combine::<T, O, CHECKED>(op, a, $x) {
+                Some(v) => v,
+                None => return Err(i),
+            };
+            block[i] = a;
+        }};
+    }
     match (input, validity) {
         (Input::Loaded, validity) => {
             if let Some(v) = validity {
                 v.for_each_zero(|i| block[i] = fill);
             }
-            in_order::<REVERSE>(0..n, |i| {
-                a = combine::<T, O, CHECKED>(op, a, block[i]).ok_or(i)?;
-                block[i] = a;
-                Ok(())
-            })?;
+            if REVERSE {
+                for i in (0..n).rev() {
+                    step!(i, block[i]);
+                }
+            } else {
+                for i in 0..n {
+                    step!(i, block[i]);
+                }
+            }
         }
         (Input::Slice(values), None) => {
             let values = &values[..n];
-            in_order::<REVERSE>(0..n, |i| {
-                a = combine::<T, O, CHECKED>(op, a, values[i]).ok_or(i)?;
-                block[i] = a;
-                Ok(())
-            })?;
+            if REVERSE {
+                for i in (0..n).rev() {
+                    step!(i, values[i]);
+                }
+            } else {
+                for i in 0..n {
+                    step!(i, values[i]);
+                }
+            }
         }
         (Input::Slice(values), Some(bits)) => {
-            // A null selects `fill` without a branch: 64 validity bits at a time.
+            // A null selects `fill` without a branch (nulls are unpredictable, and a branch
+            // per element would mispredict on every one), 64 validity bits at a time.
             let values = &values[..n];
-            let chunks = (0..n.div_ceil(64)).map(|c| c * 64);
-            let mut chunk = |start: usize| {
+            let chunks = n.div_ceil(64);
+            for c in 0..chunks {
+                let start = if REVERSE { chunks - 1 - c } else { c } * 64;
+                let end = (start + 64).min(n);
                 let word = bits.word(start);
-                in_order::<REVERSE>(start..(start + 64).min(n), |i| {
-                    let x = if (word >> (i - start)) & 1 != 0 {
-                        values[i]
-                    } else {
-                        fill
-                    };
-                    a = combine::<T, O, CHECKED>(op, a, x).ok_or(i)?;
-                    block[i] = a;
-                    Ok(())
-                })
-            };
-            if REVERSE {
-                chunks.rev().try_for_each(&mut chunk)?;
-            } else {
-                chunks.into_iter().try_for_each(&mut chunk)?;
+                let pick = |i: usize| T::pick(values, i, (word >> (i - start)) & 1 != 0, fill);
+                if REVERSE {
+                    for i in (start..end).rev() {
+                        step!(i, pick(i));
+                    }
+                } else {
+                    for i in start..end {
+                        step!(i, pick(i));
+                    }
+                }
             }
         }
     }
@@ -735,7 +744,7 @@ fn run_in<T: Copy, O: ScanOp<T>, const CHECKED: bool, const REVERSE: bool>(
 /// `inner` interleaved lanes over `len` rows starting at element `base`: each row is one
 /// step of every lane, a loop the compiler vectorises when there are no nulls.
 #[allow(clippy::too_many_arguments)]
-fn scan_interleaved<T: Copy, O: ScanOp<T>>(
+fn scan_interleaved<T: Arith, O: ScanOp<T>>(
     config: &Scan<O>,
     source: &dyn Source<T>,
     validity: Option<Bits<'_>>,
@@ -786,7 +795,7 @@ fn scan_interleaved<T: Copy, O: ScanOp<T>>(
 }
 
 /// One row: one step of each interleaved lane. Errors are lane indices.
-fn step_row<T: Copy, O: ScanOp<T>>(
+fn step_row<T: Arith, O: ScanOp<T>>(
     config: &Scan<O>,
     input: Input<'_, T>,
     row: &mut [T],
