@@ -3,23 +3,35 @@
 //! The table is sorted by (g, t), hence also by t, and declared sorted both ways; with one
 //! target partition and no file-scan repartitioning DataFusion keeps that order, so no
 //! sort is planned (checked with EXPLAIN before timing; see also the `plans` tests). Each
-//! iteration plans and runs the query and collects its output column.
+//! iteration plans and runs the query and collects its output column. Every function
+//! name says which operator runs (checked with EXPLAIN too):
 //!
-//! - `cumulus_cumsum`: `cumsum(x) OVER ([PARTITION BY g] ORDER BY t)`, run by
-//!   `WindowAggExec` with one core scan per PARTITION BY group;
+//! - `cumulus_streaming`: `cumsum(x) OVER ([PARTITION BY g] ORDER BY t)` in a session
+//!   set up by `cumulus::datafusion::register`, run by `CumulativeWindowAggExec`, which
+//!   scans batch by batch (one core scan per PARTITION BY run within each batch);
+//! - `cumulus_window_agg_exec`: the same query in a session without
+//!   `CumulativeWindowRule` (`register_with_state` only), run by DataFusion's
+//!   `WindowAggExec`, which buffers and concatenates the input and calls one core scan
+//!   per PARTITION BY group;
 //! - `builtin_sum_rows`: `sum(x) OVER ([PARTITION BY g] ORDER BY t ROWS BETWEEN UNBOUNDED
 //!   PRECEDING AND CURRENT ROW)`, run by `BoundedWindowAggExec`.
 //!
 //! Run with `cargo bench --all-features --bench datafusion`.
 //!
-//! Where the time goes (perf, 1000 partitions): three quarters in `WindowAggExec` copying
-//! its input into one batch and the group outputs into one column, much of it page faults
-//! on fresh buffers; the scan itself is about 5%. glibc's allocator hands such buffers
-//! back to the kernel after each query, so results depend on the allocator:
-//! `GLIBC_TUNABLES=glibc.malloc.hugetlb=1` (transparent huge pages for malloc) cuts
-//! `cumulus_cumsum` by 2-3x while the built-in, which spends its time per row, stays put.
-//! Measured on 2 cores (medians), default glibc: 150 ms vs 1.90 s (1 partition), 273 ms vs
-//! 1.92 s (1000 partitions); with huge pages: 49 ms vs 1.99 s and 116 ms vs 2.03 s.
+//! Where the time goes (perf, 1000 partitions): under `WindowAggExec` three quarters in
+//! copying its input into one batch and the group outputs into one column, much of it
+//! page faults on fresh buffers; the scan itself is about 5%. The streaming operator
+//! makes neither copy. glibc's allocator hands large buffers back to the kernel after
+//! each query, so results depend on the allocator: `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`
+//! (transparent huge pages for malloc) cuts the `WindowAggExec` times by 2-3x while the
+//! built-in, which spends its time per row, stays put.
+//!
+//! Medians on 2 cores, default glibc, load average below 1.3 when started:
+//!
+//! | groups          | streaming | WindowAggExec | built-in | built-in / streaming | built-in / WindowAggExec |
+//! |-----------------|-----------|---------------|----------|----------------------|--------------------------|
+//! | 1 partition     | 22.2 ms   | 145.5 ms      | 1.84 s   | 83x                  | 12.7x                    |
+//! | 1000 partitions | 25.8 ms   | 262.2 ms      | 1.90 s   | 74x                  | 7.3x                     |
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -29,6 +41,8 @@ use arrow::array::{Float64Array, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use datafusion::datasource::MemTable;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 use datafusion::prelude::*;
 use tokio::runtime::Runtime;
 
@@ -80,6 +94,16 @@ fn session(groups: i64) -> SessionContext {
     ctx
 }
 
+/// `with_rule` without `CumulativeWindowRule` (the same table and settings): the
+/// functions only, so the windows run in `WindowAggExec`.
+fn without_rule(with_rule: &SessionContext) -> SessionContext {
+    let mut state = SessionStateBuilder::new_from_existing(with_rule.state())
+        .with_physical_optimizer_rules(PhysicalOptimizer::new().rules)
+        .build();
+    cumulus::datafusion::register_with_state(&mut state).expect("register");
+    SessionContext::new_with_state(state)
+}
+
 async fn run(ctx: &SessionContext, sql: &str) -> usize {
     let batches = ctx
         .sql(sql)
@@ -91,8 +115,9 @@ async fn run(ctx: &SessionContext, sql: &str) -> usize {
     batches.iter().map(RecordBatch::num_rows).sum()
 }
 
-/// Fails the bench if DataFusion would sort: the comparison must time the window only.
-async fn assert_no_sort(ctx: &SessionContext, sql: &str, operator: &str) {
+/// Fails the bench if DataFusion would sort (the comparison must time the window only)
+/// or if `operator` is not the window operator that runs.
+async fn assert_plan(ctx: &SessionContext, sql: &str, operator: &str) {
     let plan = ctx
         .sql(&format!("EXPLAIN {sql}"))
         .await
@@ -108,8 +133,18 @@ async fn assert_no_sort(ctx: &SessionContext, sql: &str, operator: &str) {
         !physical.contains("SortExec"),
         "a sort is planned for {sql}:\n{text}"
     );
-    assert!(
-        physical.contains(operator),
+    let window_operators: Vec<&str> = physical
+        .lines()
+        .filter_map(|l| {
+            l.trim_matches(|c: char| c == '|' || c.is_whitespace())
+                .split(':')
+                .next()
+        })
+        .filter(|name| name.ends_with("WindowAggExec"))
+        .collect();
+    assert_eq!(
+        window_operators,
+        [operator],
         "{operator} expected for {sql}:\n{text}"
     );
 }
@@ -126,20 +161,25 @@ fn running_sums(c: &mut Criterion) {
         ("1_partition", 1, "ORDER BY t"),
         ("1000_partitions", 1000, "PARTITION BY g ORDER BY t"),
     ] {
-        let ctx = session(groups);
+        let streaming = session(groups);
+        let buffered = without_rule(&streaming);
         let ours = format!("SELECT cumsum(x) OVER ({over}) AS s FROM trades");
         let builtin = format!(
             "SELECT sum(x) OVER ({over} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS s FROM trades"
         );
         rt.block_on(async {
-            assert_no_sort(&ctx, &ours, "WindowAggExec").await;
-            assert_no_sort(&ctx, &builtin, "BoundedWindowAggExec").await;
+            assert_plan(&streaming, &ours, "CumulativeWindowAggExec").await;
+            assert_plan(&buffered, &ours, "WindowAggExec").await;
+            assert_plan(&streaming, &builtin, "BoundedWindowAggExec").await;
         });
-        group.bench_function(BenchmarkId::new("cumulus_cumsum", label), |b| {
-            b.iter(|| black_box(rt.block_on(run(&ctx, &ours))))
+        group.bench_function(BenchmarkId::new("cumulus_streaming", label), |b| {
+            b.iter(|| black_box(rt.block_on(run(&streaming, &ours))))
+        });
+        group.bench_function(BenchmarkId::new("cumulus_window_agg_exec", label), |b| {
+            b.iter(|| black_box(rt.block_on(run(&buffered, &ours))))
         });
         group.bench_function(BenchmarkId::new("builtin_sum_rows", label), |b| {
-            b.iter(|| black_box(rt.block_on(run(&ctx, &builtin))))
+            b.iter(|| black_box(rt.block_on(run(&streaming, &builtin))))
         });
     }
     group.finish();

@@ -115,5 +115,18 @@ async fn main() -> Result<()> {
     )
     .await?;
 
+    ctx.sql("SET datafusion.explain.physical_plan_only = true")
+        .await?
+        .collect()
+        .await?;
+    show(
+        &ctx,
+        "The operator: CumulativeWindowAggExec scans the sorted rows batch by batch, holding one \
+         batch and a running value per function (a reverse => true call, or a window shared with \
+         another function, runs in DataFusion's WindowAggExec, which buffers its whole input).",
+        "EXPLAIN SELECT sym, t, cumsum(qty) OVER (PARTITION BY sym ORDER BY t) AS position FROM trades",
+    )
+    .await?;
+
     Ok(())
 }

@@ -41,9 +41,11 @@ use crate::{Axis, Operation, ScanOptions, Scanner};
 /// ```
 ///
 /// Running a call: [`WindowUDFImpl::field`] derives the output field with
-/// [`crate::result_field`] (same metadata, so tensors stay tensors); at execution
-/// DataFusion's `WindowAggExec` hands the evaluator each PARTITION BY group as one array
-/// and the evaluator scans it with one [`Scanner`] push: nothing runs per row.
+/// [`crate::result_field`] (same metadata, so tensors stay tensors). At execution the
+/// streaming [`super::CumulativeWindowAggExec`] (installed by [`super::register`]) pushes
+/// each input batch's PARTITION BY runs into the evaluator's [`Scanner`]; in DataFusion's
+/// `WindowAggExec` the evaluator gets each PARTITION BY group as one array and scans it
+/// with one push. Either way nothing runs per row outside the scan.
 ///
 /// Option arguments that reach an instance without going through the planner (a
 /// hand-built `cumsum_udwf().call(vec![col("x"), lit(ScalarValue::Null), lit("skip")])`)
@@ -152,7 +154,11 @@ impl WindowUDFImpl for CumulativeWindow {
             self.options.clone()
         };
         let scanner = Scanner::for_field(op, field, &options).map_err(plan_error)?;
-        Ok(Box::new(CumulativeEvaluator { op, scanner }))
+        Ok(Box::new(CumulativeEvaluator {
+            op,
+            scanner,
+            reverse: options.reverse,
+        }))
     }
 
     fn documentation(&self) -> Option<&Documentation> {
@@ -198,9 +204,28 @@ impl CumulativeWindow {
 
 /// Scans one window partition per call.
 #[derive(Debug)]
-struct CumulativeEvaluator {
+pub(super) struct CumulativeEvaluator {
     op: Operation,
     scanner: Scanner,
+    /// A reverse scan needs the partition's last row first, so only `WindowAggExec`
+    /// (which hands over whole partitions) can run it.
+    reverse: bool,
+}
+
+impl CumulativeEvaluator {
+    /// The operation and the scanner of an evaluator made by [`CumulativeWindow`], when it
+    /// scans forward; `None` for any other evaluator or a reverse scan.
+    ///
+    /// The streaming operator ([`super::CumulativeWindowAggExec`]) takes its scanners
+    /// from here, so it runs exactly the options `partition_evaluator` read (including
+    /// those spelled by constant arguments).
+    pub(super) fn forward_scanner(
+        evaluator: Box<dyn PartitionEvaluator>,
+    ) -> Option<(Operation, Scanner)> {
+        let evaluator: Box<dyn std::any::Any> = evaluator;
+        let ours = evaluator.downcast::<CumulativeEvaluator>().ok()?;
+        (!ours.reverse).then_some((ours.op, ours.scanner))
+    }
 }
 
 impl PartitionEvaluator for CumulativeEvaluator {

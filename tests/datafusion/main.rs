@@ -9,4 +9,5 @@ mod files;
 mod nested;
 mod plans;
 mod sql;
+mod streaming;
 mod types;

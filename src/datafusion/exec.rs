@@ -1,0 +1,568 @@
+//! [`CumulativeWindowAggExec`]: the streaming operator that runs a window node made only
+//! of cumulus functions one input batch at a time.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, RecordBatch};
+use arrow::array::{DynComparator, make_comparator};
+use arrow::compute::{SortOptions, concat, partition};
+use arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, Result, Statistics, exec_err, internal_err};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext, async_try_stream};
+use datafusion::physical_expr::OrderingRequirements;
+use datafusion::physical_expr::window::{StandardWindowExpr, WindowExpr};
+use datafusion::physical_plan::execution_plan::{CardinalityEffect, EmissionType};
+use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::windows::WindowAggExec;
+use datafusion::physical_plan::{
+    ChildStats, DisplayAs, DisplayFormatType, ExecutionPlan, InputDistributionRequirements,
+    PhysicalExpr, PlanProperties, ReplaceChildrenOptions, StatisticsArgs,
+};
+
+use super::window::CumulativeEvaluator;
+use crate::{Operation, Scanner};
+
+/// Runs a window node whose expressions are all cumulus functions scanning forward,
+/// streaming: one output batch per input batch, the input's columns followed by one
+/// column per window expression.
+///
+/// It stands in for the `WindowAggExec` DataFusion planned (see
+/// [`super::CumulativeWindowRule`], which makes the swap) and keeps that node: the
+/// window expressions, the output schema, the required input ordering and distribution,
+/// the output ordering, partitioning and equivalences, and the statistics are all the
+/// `WindowAggExec`'s. Only execution differs. DataFusion has already sorted the input by
+/// the PARTITION BY keys and then the ORDER BY keys and hash-partitioned it by the
+/// PARTITION BY keys (or gathered it into one partition), so each PARTITION BY group is
+/// a run of consecutive rows, possibly spread over several batches. For every batch the
+/// operator evaluates each expression's argument, splits the batch into runs of equal
+/// PARTITION BY keys (one run when the batch's first and last keys are equal; otherwise
+/// each run's end by galloping and binary search, and one vectorised pass once a batch
+/// holds many small groups; the first run continues the previous batch's group when its
+/// key equals the last key seen), and pushes each run into that expression's
+/// [`Scanner`], reset whenever a group starts. The scan carries the running value from
+/// one batch to the next, so the results are those of `WindowAggExec`, bit for bit,
+/// errors included (an overflow's row is counted from the group's first row).
+///
+/// Memory: the batch being processed and its output, the last PARTITION BY key, and one
+/// scanner (a running value, or a running vector along axis 0) per expression. The
+/// output order is the input order, and every input batch gives one output batch (the
+/// outputs of its runs concatenated) as soon as it is scanned, so a LIMIT above stops
+/// the scan early.
+///
+/// ```
+/// use cumulus::datafusion::{CumulativeWindowAggExec, register};
+/// use datafusion::physical_plan::displayable;
+/// use datafusion::prelude::*;
+///
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let ctx = SessionContext::new();
+/// register(&ctx)?; // installs CumulativeWindowRule
+/// let df = ctx
+///     .sql("SELECT cumsum(x) OVER (ORDER BY t) AS s FROM (VALUES (1, 10), (2, 20)) AS v(t, x)")
+///     .await?;
+/// let plan = df.create_physical_plan().await?;
+/// let text = displayable(plan.as_ref()).indent(false).to_string();
+/// assert!(text.contains("CumulativeWindowAggExec: wdw=[cumsum"), "{text}");
+/// # Ok::<(), datafusion::error::DataFusionError>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CumulativeWindowAggExec {
+    /// The replaced node: it holds the input and the window expressions, answers every
+    /// planning question, and is what `replace_children` rebuilds.
+    window: Arc<WindowAggExec>,
+    /// The window's properties, except that the output is emitted incrementally.
+    properties: Arc<PlanProperties>,
+    metrics: ExecutionPlanMetricsSet,
+}
+
+impl CumulativeWindowAggExec {
+    /// The streaming replacement of `window`, or `None` when it cannot stream it: a window
+    /// expression that is not a cumulus function, one with `reverse => true` (its scan
+    /// starts at the partition's last row), or PARTITION BY keys the input is not sorted
+    /// on (`WindowAggExec` reports that itself when it runs).
+    ///
+    /// # Errors
+    /// When a window expression's evaluator cannot be created (the planner created it
+    /// once already, so this does not happen for a plan DataFusion made).
+    pub fn try_new(window: Arc<WindowAggExec>) -> Result<Option<Self>> {
+        let exprs = window.window_expr();
+        let Some(first) = exprs.first() else {
+            return Ok(None);
+        };
+        for expr in exprs {
+            if forward_scanner(expr)?.is_none() {
+                return Ok(None);
+            }
+        }
+        // `WindowAggExec` refuses to run unless every PARTITION BY key is sorted; keep it
+        // then, so the error stays its own.
+        let sorted_keys = window.partition_by_sort_keys().map(|keys| keys.len());
+        if sorted_keys.ok() != Some(first.partition_by().len()) {
+            return Ok(None);
+        }
+        let properties = window
+            .properties()
+            .as_ref()
+            .clone()
+            .with_emission_type(EmissionType::Incremental);
+        Ok(Some(CumulativeWindowAggExec {
+            window,
+            properties: Arc::new(properties),
+            metrics: ExecutionPlanMetricsSet::new(),
+        }))
+    }
+
+    /// The `WindowAggExec` this operator runs in place of.
+    pub fn window_agg(&self) -> &Arc<WindowAggExec> {
+        &self.window
+    }
+
+    /// The input plan.
+    pub fn input(&self) -> &Arc<dyn ExecutionPlan> {
+        self.window.input()
+    }
+
+    /// The window expressions, one output column each.
+    pub fn window_expr(&self) -> &[Arc<dyn WindowExpr>] {
+        self.window.window_expr()
+    }
+
+    fn wrap(&self, window: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+        let Some(window) = window.downcast_ref::<WindowAggExec>() else {
+            return internal_err!(
+                "CumulativeWindowAggExec: WindowAggExec::replace_children returned {}",
+                window.name()
+            );
+        };
+        match Self::try_new(Arc::new(window.clone()))? {
+            Some(exec) => Ok(Arc::new(exec)),
+            // The new input no longer allows streaming: run the WindowAggExec.
+            None => Ok(Arc::new(window.clone())),
+        }
+    }
+}
+
+/// The operation and a fresh scanner for `expr`, when it is a cumulus function scanning
+/// forward.
+fn forward_scanner(expr: &Arc<dyn WindowExpr>) -> Result<Option<(Operation, Scanner)>> {
+    let Some(standard) = expr.as_any().downcast_ref::<StandardWindowExpr>() else {
+        return Ok(None);
+    };
+    let evaluator = standard.get_standard_func_expr().create_evaluator()?;
+    // Frames and ranks never reach a cumulus evaluator (it uses neither), so
+    // `WindowAggExec` would call `evaluate_all` on the whole group: the scan below.
+    if evaluator.uses_window_frame() || evaluator.include_rank() {
+        return Ok(None);
+    }
+    Ok(CumulativeEvaluator::forward_scanner(evaluator))
+}
+
+impl DisplayAs for CumulativeWindowAggExec {
+    /// As `WindowAggExec` shows itself, under this operator's name.
+    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        match t {
+            DisplayFormatType::Default | DisplayFormatType::Verbose => {
+                let exprs: Vec<String> = self
+                    .window_expr()
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}: {:?}, frame: {:?}",
+                            e.name(),
+                            e.field(),
+                            e.get_window_frame()
+                        )
+                    })
+                    .collect();
+                write!(f, "CumulativeWindowAggExec: wdw=[{}]", exprs.join(", "))
+            }
+            DisplayFormatType::TreeRender => {
+                let names: Vec<&str> = self.window_expr().iter().map(|e| e.name()).collect();
+                writeln!(f, "select_list={}", names.join(", "))
+            }
+        }
+    }
+}
+
+impl ExecutionPlan for CumulativeWindowAggExec {
+    fn name(&self) -> &str {
+        "CumulativeWindowAggExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![self.window.input()]
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        self.window.apply_expressions(f)
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        self.window.maintains_input_order()
+    }
+
+    fn required_input_ordering(&self) -> Vec<Option<OrderingRequirements>> {
+        self.window.required_input_ordering()
+    }
+
+    fn input_distribution_requirements(&self) -> InputDistributionRequirements {
+        self.window.input_distribution_requirements()
+    }
+
+    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        self.window.benefits_from_input_partitioning()
+    }
+
+    fn replace_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+        options: ReplaceChildrenOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let window = Arc::clone(&self.window).replace_children(children, options)?;
+        self.wrap(window)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        #[allow(deprecated)] // the trait still requires it; `replace_children` is the new way
+        let window = Arc::clone(&self.window).with_new_children(children)?;
+        self.wrap(window)
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let mut scan = PartitionScan::try_new(self.window_expr(), self.schema())?;
+        let mut input = self.window.input().execute(partition, context)?;
+        let metrics = BaselineMetrics::new(&self.metrics, partition);
+        let stream = async_try_stream(move |mut emitter| async move {
+            while let Some(batch) = std::future::poll_fn(|cx| input.as_mut().poll_next(cx)).await {
+                let batch = batch?;
+                let out = {
+                    let _timer = metrics.elapsed_compute().timer();
+                    scan.push(&batch)?
+                };
+                if let Some(out) = out {
+                    metrics.record_output(out.num_rows());
+                    metrics.output_batches().add(1);
+                    emitter.emit(out).await;
+                }
+            }
+            metrics.done();
+            Ok::<(), DataFusionError>(())
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema(),
+            stream,
+        )))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+
+    fn child_stats_requests(&self, partition: Option<usize>) -> Vec<ChildStats> {
+        self.window.child_stats_requests(partition)
+    }
+
+    fn statistics_from_inputs(
+        &self,
+        input_stats: &[Arc<Statistics>],
+        args: &StatisticsArgs,
+    ) -> Result<Arc<Statistics>> {
+        self.window.statistics_from_inputs(input_stats, args)
+    }
+
+    fn cardinality_effect(&self) -> CardinalityEffect {
+        CardinalityEffect::Equal
+    }
+}
+
+/// The state of one execution partition: the scanners and the last key seen.
+struct PartitionScan {
+    schema: SchemaRef,
+    partition_by: Vec<Arc<dyn PhysicalExpr>>,
+    lanes: Vec<Lane>,
+    /// The PARTITION BY key of the last row seen, as one-row arrays (empty without
+    /// PARTITION BY); `None` before the first row.
+    last_key: Option<Vec<ArrayRef>>,
+}
+
+/// One window expression: its argument and its running scan.
+struct Lane {
+    expr: Arc<dyn WindowExpr>,
+    op: Operation,
+    scanner: Scanner,
+}
+
+impl PartitionScan {
+    fn try_new(exprs: &[Arc<dyn WindowExpr>], schema: SchemaRef) -> Result<Self> {
+        let Some(first) = exprs.first() else {
+            return internal_err!("CumulativeWindowAggExec: no window expression");
+        };
+        let lanes = exprs
+            .iter()
+            .map(|expr| match forward_scanner(expr)? {
+                Some((op, scanner)) => Ok(Lane {
+                    expr: Arc::clone(expr),
+                    op,
+                    scanner,
+                }),
+                None => internal_err!(
+                    "CumulativeWindowAggExec: {} is not a forward cumulus scan",
+                    expr.name()
+                ),
+            })
+            .collect::<Result<_>>()?;
+        Ok(PartitionScan {
+            schema,
+            // As in `WindowAggExec`, the first expression's PARTITION BY splits the rows
+            // for all of them (DataFusion only groups expressions with the same one).
+            partition_by: first.partition_by().to_vec(),
+            lanes,
+            last_key: None,
+        })
+    }
+
+    /// Scans one input batch; `None` for an empty one.
+    fn push(&mut self, batch: &RecordBatch) -> Result<Option<RecordBatch>> {
+        let rows = batch.num_rows();
+        if rows == 0 {
+            return Ok(None);
+        }
+        let keys = self
+            .partition_by
+            .iter()
+            .map(|e| e.evaluate(batch)?.into_array(rows))
+            .collect::<Result<Vec<_>>>()?;
+        let runs = runs(&keys, rows)?;
+        let continues = match &self.last_key {
+            Some(last) => same_key(last, &keys)?,
+            None => false,
+        };
+        let mut columns = batch.columns().to_vec();
+        for lane in &mut self.lanes {
+            let values = lane.expr.evaluate_args(batch)?;
+            let Some(x) = values.first() else {
+                return exec_err!("{}: no input column", lane.op);
+            };
+            let mut outputs = Vec::with_capacity(runs.len());
+            for (i, run) in runs.iter().enumerate() {
+                // A new group: the running value starts afresh and rows count from 0.
+                if i > 0 || !continues {
+                    lane.scanner.reset();
+                }
+                let chunk = if run.len() == rows {
+                    Arc::clone(x)
+                } else {
+                    x.slice(run.start, run.len())
+                };
+                let out = lane
+                    .scanner
+                    .push(chunk.as_ref())
+                    .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+                if out.len() != run.len() {
+                    return exec_err!(
+                        "{}: the scan returned {} values for {} rows",
+                        lane.op,
+                        out.len(),
+                        run.len()
+                    );
+                }
+                outputs.push(out);
+            }
+            columns.push(match outputs.as_slice() {
+                [one] => Arc::clone(one),
+                many => concat(&many.iter().map(|a| a.as_ref()).collect::<Vec<_>>())?,
+            });
+        }
+        self.last_key = Some(keys.iter().map(|k| k.slice(rows - 1, 1)).collect());
+        Ok(Some(RecordBatch::try_new(
+            Arc::clone(&self.schema),
+            columns,
+        )?))
+    }
+}
+
+/// After this many runs in one batch, the rest of the batch is split by one vectorised
+/// pass (`arrow::compute::partition`) rather than by searching: groups are small.
+const SEARCHED_RUNS: usize = 16;
+
+/// The runs of equal keys in a batch of `rows` rows, in order.
+///
+/// The input is sorted on the keys, so each group is a run of consecutive rows: equal
+/// first and last keys mean the batch is one run (the common case, found with one
+/// comparison), and the end of a run is found by galloping and binary search, in
+/// O(log length) comparisons instead of one per row. Keys compare as `WindowAggExec`
+/// compares them (`arrow::compute::partition`: nulls equal each other, floats by their
+/// total order).
+fn runs(keys: &[ArrayRef], rows: usize) -> Result<Vec<Range<usize>>> {
+    let Ok(key) = KeyEq::new(keys, keys) else {
+        // A key type arrow has no row comparator for (none in arrow 59, but the list
+        // may change): one vectorised pass, as `WindowAggExec` splits its groups.
+        return Ok(partition(keys)?.ranges());
+    };
+    let mut runs = Vec::new();
+    let mut start = 0;
+    while start < rows {
+        let last = rows - 1;
+        if key.eq(start, last) {
+            runs.push(start..rows);
+            break;
+        }
+        if runs.len() == SEARCHED_RUNS {
+            let rest: Vec<ArrayRef> = keys.iter().map(|k| k.slice(start, rows - start)).collect();
+            let ranges = partition(&rest)?.ranges();
+            runs.extend(ranges.into_iter().map(|r| r.start + start..r.end + start));
+            break;
+        }
+        // Rows `start..=same` have the key of `start`; row `differs` does not.
+        let (mut same, mut differs) = (start, last);
+        let mut step = 1;
+        while start + step < last {
+            if !key.eq(start, start + step) {
+                differs = start + step;
+                break;
+            }
+            same = start + step;
+            step *= 2;
+        }
+        while differs - same > 1 {
+            let mid = same + (differs - same) / 2;
+            if key.eq(start, mid) {
+                same = mid;
+            } else {
+                differs = mid;
+            }
+        }
+        runs.push(start..differs);
+        start = differs;
+    }
+    Ok(runs)
+}
+
+/// Whether the first row of `keys` has the key `last` (one-row arrays) holds.
+fn same_key(last: &[ArrayRef], keys: &[ArrayRef]) -> Result<bool> {
+    if let Ok(key) = KeyEq::new(last, keys) {
+        return Ok(key.eq(0, 0));
+    }
+    // No row comparator for the key type: split the two rows as `runs` does.
+    let pairs = last
+        .iter()
+        .zip(keys)
+        .map(|(a, b)| concat(&[a.as_ref(), b.slice(0, 1).as_ref()]))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(partition(&pairs)?.len() == 1)
+}
+
+/// Compares the keys of two batches (or of one with itself) row against row.
+struct KeyEq(Vec<DynComparator>);
+
+impl KeyEq {
+    /// `a` and `b` hold the same key columns.
+    fn new(a: &[ArrayRef], b: &[ArrayRef]) -> Result<Self> {
+        let comparators = a
+            .iter()
+            .zip(b)
+            .map(|(a, b)| make_comparator(a.as_ref(), b.as_ref(), SortOptions::default()))
+            .collect::<Result<_, _>>()?;
+        Ok(KeyEq(comparators))
+    }
+
+    /// Whether row `i` of `a` has the key of row `j` of `b` (always, without keys).
+    fn eq(&self, i: usize, j: usize) -> bool {
+        self.0.iter().all(|cmp| cmp(i, j).is_eq())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Float64Array, Int64Array, StringArray};
+
+    use super::*;
+
+    /// A small deterministic generator.
+    fn next(state: &mut u64) -> u64 {
+        *state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        *state >> 33
+    }
+
+    /// The searched runs equal `arrow::compute::partition`'s on sorted keys of every shape:
+    /// one run, long runs, runs of one row (past `SEARCHED_RUNS`), nulls, NaN and -0.0,
+    /// several key columns.
+    #[test]
+    fn runs_equal_partition_ranges() {
+        let mut state = 7;
+        for rows in [1, 2, 3, 5, 17, 100, 1000, 4097] {
+            for distinct in [1, 2, 3, 10, 40, rows as u64] {
+                let mut a: Vec<Option<i64>> = (0..rows)
+                    .map(|_| {
+                        let v = next(&mut state) % distinct;
+                        (v != 0).then_some(v as i64)
+                    })
+                    .collect();
+                a.sort();
+                let mut f: Vec<f64> = (0..rows)
+                    .map(|_| match next(&mut state) % 4 {
+                        0 => f64::NAN,
+                        1 => -0.0,
+                        2 => 0.0,
+                        _ => 1.5,
+                    })
+                    .collect();
+                f.sort_by(f64::total_cmp);
+                let s: Vec<&str> = (0..rows)
+                    .map(|i| if i < rows / 3 { "a" } else { "b" })
+                    .collect();
+                let cases: Vec<Vec<ArrayRef>> = vec![
+                    vec![Arc::new(Int64Array::from(a.clone()))],
+                    vec![Arc::new(Float64Array::from(f))],
+                    vec![
+                        Arc::new(StringArray::from(s)),
+                        Arc::new(Int64Array::from(a)),
+                    ],
+                ];
+                for keys in cases {
+                    let expected = partition(&keys).unwrap().ranges();
+                    assert_eq!(
+                        runs(&keys, rows).unwrap(),
+                        expected,
+                        "{rows} rows, {distinct}"
+                    );
+                }
+            }
+        }
+        assert_eq!(runs(&[], 5).unwrap(), [Range { start: 0, end: 5 }]);
+    }
+
+    /// Keys of the null type are all equal; keys continue across batches by value.
+    #[test]
+    fn null_type_keys_and_continuation() {
+        let nulls: Vec<ArrayRef> = vec![Arc::new(arrow::array::NullArray::new(9))];
+        assert_eq!(runs(&nulls, 9).unwrap(), [Range { start: 0, end: 9 }]);
+        let last: Vec<ArrayRef> = vec![nulls[0].slice(8, 1)];
+        assert!(same_key(&last, &nulls).unwrap());
+        let ints: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![1, 1, 2]))];
+        assert!(same_key(&[ints[0].slice(0, 1)], &ints).unwrap());
+        assert!(!same_key(&[ints[0].slice(2, 1)], &ints).unwrap());
+    }
+}

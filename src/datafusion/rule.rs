@@ -1,0 +1,144 @@
+//! [`CumulativeWindowRule`]: the physical optimizer rule that swaps `WindowAggExec` nodes
+//! made only of cumulus functions for the streaming [`CumulativeWindowAggExec`], and the
+//! functions that install it.
+
+use std::sync::Arc;
+
+use datafusion::common::Result;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::session_state::SessionState;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::windows::WindowAggExec;
+
+use super::exec::CumulativeWindowAggExec;
+
+/// A physical optimizer rule: every `WindowAggExec` whose window expressions are all
+/// cumulus functions scanning forward becomes a [`CumulativeWindowAggExec`], which
+/// streams instead of buffering its whole input. Other window nodes, and those with a
+/// `reverse => true` call, are left alone.
+///
+/// It must run once the plan under the window is final: after `EnsureRequirements` has
+/// added the sorts and repartitions the window asks for (the operator relies on them, as
+/// `WindowAggExec` does) and after the rules that still rewrite plans. Its place is
+/// therefore just before DataFusion's last rule, `SanityCheckPlan`, which then checks
+/// the new node's requirements (they are the `WindowAggExec`'s).
+/// [`super::register`] puts it there; [`CumulativeWindowRule::insert_into`],
+/// [`physical_optimizer_rules`] and [`register_rule`] do it for hand-made sessions.
+///
+/// ```
+/// use std::sync::Arc;
+/// use cumulus::datafusion::CumulativeWindowRule;
+/// use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
+///
+/// let mut rules = PhysicalOptimizer::new().rules;
+/// CumulativeWindowRule::insert_into(&mut rules);
+/// let names: Vec<&str> = rules.iter().map(|r| r.name()).collect();
+/// assert_eq!(names[names.len() - 2..], ["CumulativeWindowRule", "SanityCheckPlan"]);
+/// ```
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CumulativeWindowRule;
+
+impl CumulativeWindowRule {
+    /// The rule's name, as [`PhysicalOptimizerRule::name`] and `EXPLAIN VERBOSE` give it.
+    pub const NAME: &'static str = "CumulativeWindowRule";
+
+    /// Puts the rule into `rules` just before `SanityCheckPlan` (at the end when there is
+    /// none); does nothing when a rule of this name is already there.
+    pub fn insert_into(rules: &mut Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>>) {
+        if rules.iter().any(|r| r.name() == Self::NAME) {
+            return;
+        }
+        let at = rules
+            .iter()
+            .position(|r| r.name() == "SanityCheckPlan")
+            .unwrap_or(rules.len());
+        rules.insert(at, Arc::new(CumulativeWindowRule));
+    }
+}
+
+impl PhysicalOptimizerRule for CumulativeWindowRule {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| {
+            let Some(window) = node.downcast_ref::<WindowAggExec>() else {
+                return Ok(Transformed::no(node));
+            };
+            match CumulativeWindowAggExec::try_new(Arc::new(window.clone()))? {
+                Some(exec) => Ok(Transformed::yes(Arc::new(exec) as Arc<dyn ExecutionPlan>)),
+                None => Ok(Transformed::no(node)),
+            }
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    /// The new node has the replaced node's schema.
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+/// DataFusion's default physical optimizer rules with [`CumulativeWindowRule`] in its
+/// place, for `SessionStateBuilder::with_physical_optimizer_rules`.
+///
+/// ```
+/// use datafusion::execution::SessionStateBuilder;
+/// use datafusion::prelude::SessionContext;
+///
+/// let state = SessionStateBuilder::new()
+///     .with_default_features()
+///     .with_physical_optimizer_rules(cumulus::datafusion::physical_optimizer_rules())
+///     .build();
+/// assert!(state.physical_optimizers().iter().any(|r| r.name() == "CumulativeWindowRule"));
+/// ```
+pub fn physical_optimizer_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
+    let mut rules = PhysicalOptimizer::new().rules;
+    CumulativeWindowRule::insert_into(&mut rules);
+    rules
+}
+
+/// Adds [`CumulativeWindowRule`] to a `SessionState`'s physical optimizer (before
+/// `SanityCheckPlan`, see [`CumulativeWindowRule::insert_into`]); does nothing if it is
+/// there already. [`super::register`] calls it; [`super::register_with_state`], which
+/// takes any function registry, cannot.
+///
+/// DataFusion 55 has no method that adds a physical optimizer rule to an existing
+/// `SessionState`, so the state is rebuilt through `SessionStateBuilder::new_from_existing`
+/// with the same session id, configuration, catalogs, functions and runtime. Statements
+/// prepared with `PREPARE` before the call are not carried over.
+///
+/// ```
+/// use datafusion::execution::SessionStateBuilder;
+///
+/// let mut state = SessionStateBuilder::new().with_default_features().build();
+/// cumulus::datafusion::register_with_state(&mut state)?;
+/// cumulus::datafusion::register_rule(&mut state);
+/// assert!(state.physical_optimizers().iter().any(|r| r.name() == "CumulativeWindowRule"));
+/// # Ok::<(), datafusion::error::DataFusionError>(())
+/// ```
+pub fn register_rule(state: &mut SessionState) {
+    let mut rules = state.physical_optimizers().to_vec();
+    if rules.iter().any(|r| r.name() == CumulativeWindowRule::NAME) {
+        return;
+    }
+    CumulativeWindowRule::insert_into(&mut rules);
+    let config = state.config().clone();
+    let rebuilt = SessionStateBuilder::new_from_existing(state.clone())
+        .with_session_id(state.session_id().to_string())
+        .with_physical_optimizer_rules(rules)
+        .build();
+    *state = rebuilt;
+    // The builder turns off `create_default_catalog_and_schema` when the catalog exists
+    // (so that it is not made twice); give the session its own settings back.
+    *state.config_mut() = config;
+}
