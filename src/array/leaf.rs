@@ -8,7 +8,7 @@ use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, PrimitiveArray};
 use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer};
 use arrow::datatypes::*;
 
-use crate::buffer::{Zeroable, zeroed_vec};
+use crate::buffer::{OutputBuffer, Zeroable};
 use crate::kernels::bits::pack;
 use crate::kernels::{
     Arith, Bits, BoolBits, BoundedSum, Cast, Copied, Element, InPlace, Layout, Max, Min, Prod,
@@ -115,11 +115,12 @@ where
     P: ArrowPrimitiveType,
     P::Native: Element + Arith + Zeroable,
 {
-    let mut values = zeroed_vec::<P::Native>(leaf.len());
+    let mut values = OutputBuffer::<P::Native>::zeroed(leaf.len());
     let validity = scan_values(job, leaf, state, &mut values)?;
     let nulls = output_nulls(job, validity, leaf.len());
     Ok(Arc::new(
-        PrimitiveArray::<P>::new(values.into(), nulls).with_data_type(job.out_type.clone()),
+        PrimitiveArray::<P>::new(values.into_scalar_buffer(), nulls)
+            .with_data_type(job.out_type.clone()),
     ))
 }
 
@@ -170,7 +171,7 @@ where
     P::Native: Arith + Zeroable + std::ops::Neg<Output = P::Native>,
 {
     let n = job.layout.len();
-    let mut values = zeroed_vec::<P::Native>(n);
+    let mut values = OutputBuffer::<P::Native>::zeroed(n);
     // A decimal sum past its precision is not a number of the result type: always checked.
     let validity = match job.op.kind() {
         OpKind::Sum => run_kernel(job, BoundedSum { bound }, true, source, &mut values, state),
@@ -180,7 +181,8 @@ where
     }?;
     let nulls = output_nulls(job, validity, n);
     Ok(Arc::new(
-        PrimitiveArray::<P>::new(values.into(), nulls).with_data_type(job.out_type.clone()),
+        PrimitiveArray::<P>::new(values.into_scalar_buffer(), nulls)
+            .with_data_type(job.out_type.clone()),
     ))
 }
 

@@ -313,8 +313,35 @@ fn export_primitive<T: Native>(
     values: ScalarBuffer<T::Arrow>,
     validity: Option<Bitmap>,
 ) -> PolarsResult<Box<dyn Array>> {
-    let values = T::from_arrow_vec(take_vec(values));
-    Ok(PrimitiveArray::<T>::try_new(T::PRIMITIVE.into(), values.into(), validity)?.boxed())
+    let values = match values.into_inner().into_vec::<T::Arrow>() {
+        Ok(values) => polars_buffer::Buffer::from(T::from_arrow_vec(values)),
+        // Large outputs live in the core's huge-page mappings, not in a `Vec`: polars
+        // adopts the arrow-rs buffer itself as the owner of its memory.
+        Err(shared) => polars_buffer::Buffer::from_owner(Adopted::<T>::new(shared)),
+    };
+    Ok(PrimitiveArray::<T>::try_new(T::PRIMITIVE.into(), values, validity)?.boxed())
+}
+
+/// An arrow-rs buffer lent to polars for good: it owns the memory a polars buffer reads.
+struct Adopted<T: Native> {
+    values: ScalarBuffer<T::Arrow>,
+}
+
+impl<T: Native> Adopted<T> {
+    fn new(buffer: Buffer) -> Self {
+        Adopted {
+            values: ScalarBuffer::from(buffer),
+        }
+    }
+}
+
+impl<T: Native> AsRef<[T]> for Adopted<T> {
+    fn as_ref(&self) -> &[T] {
+        let values: &[T::Arrow] = &self.values;
+        // SAFETY: `T` has the size, alignment and bit patterns of `T::Arrow` (the same
+        // type, or `pf16`, transparent over `half::f16`; see `Native`).
+        unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<T>(), values.len()) }
+    }
 }
 
 /// The `Vec` a buffer was built from; a copy only if the buffer is shared or was not

@@ -97,3 +97,22 @@ fn array_outputs_hold_owned_vectors_too() {
         .expect("output elements are a plain Vec");
     assert_eq!(vec.values().as_slice(), &[1, 2, 4, 6]);
 }
+
+#[test]
+fn large_outputs_are_adopted_from_the_cores_huge_page_buffers() {
+    // 8 MiB of int64: the core allocates a 2 MiB-aligned mapping, which polars adopts.
+    let n = 1 << 20;
+    let s = Series::new("x".into(), (0..n as i64).collect::<Vec<_>>());
+    let out = scan_series(Operation::Cumsum, &s, &ScanOptions::default()).unwrap();
+    let values = out.i64().unwrap().downcast_iter().next().unwrap().values();
+    if cfg!(target_os = "linux") {
+        assert_eq!(
+            values.as_ptr() as usize % (2 << 20),
+            0,
+            "the core's buffer, not a copy"
+        );
+    }
+    assert_eq!(values[n - 1], (n as i64 - 1) * n as i64 / 2);
+    let doubled = (out.clone() + out).unwrap();
+    assert_eq!(doubled.i64().unwrap().get(3), Some(12));
+}
