@@ -1,11 +1,11 @@
 //! Kernels beside a copy of the same data (the memory-bandwidth floor), in the same group
 //! so the ratio shows in one run.
 //!
-//! `copy` allocates its output exactly as cumulus does (`cumulus::buffer::zeroed_vec`:
-//! lazily zeroed, huge pages for large buffers) and copies the input into it;
-//! `copy_std_vec` is `slice.to_vec()` (no huge-page advice: what a plain allocation costs);
+//! `copy` allocates its output exactly as cumulus does (`cumulus::buffer::OutputBuffer`:
+//! lazily zeroed, 2 MiB-aligned huge pages for large buffers) and copies the input into it;
 //! `*_into` variants write into a buffer allocated once outside the timed loop (NumPy's
 //! `out=`), so the difference to the fresh variants is the cost of allocating the output.
+//! The `allocation_int64` group compares that cost with a plain `Vec` allocation.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use arrow::array::*;
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::*;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use cumulus::buffer::zeroed_vec;
+use cumulus::buffer::OutputBuffer;
 use cumulus::{Axis, Operation, ScanOptions};
 
 const SIZES: [usize; 3] = [1_000, 1_000_000, 10_000_000];
@@ -35,8 +35,8 @@ fn nulls_10pct(n: usize) -> NullBuffer {
     NullBuffer::from(noise(n, 7).map(|r| r % 10 != 0).collect::<Vec<bool>>())
 }
 
-fn copy_of<T: cumulus::buffer::Zeroable>(values: &[T]) -> Vec<T> {
-    let mut out = zeroed_vec(values.len());
+fn copy_of<T: cumulus::buffer::Zeroable>(values: &[T]) -> OutputBuffer<T> {
+    let mut out = OutputBuffer::zeroed(values.len());
     out.copy_from_slice(values);
     out
 }
@@ -65,10 +65,7 @@ fn scan_group<P>(
         group.bench_with_input(BenchmarkId::new("copy", n), &raw, |b, raw| {
             b.iter(|| copy_of(black_box(raw)))
         });
-        group.bench_with_input(BenchmarkId::new("copy_std_vec", n), &raw, |b, raw| {
-            b.iter(|| black_box(raw).to_vec())
-        });
-        let mut preallocated = zeroed_vec::<P::Native>(n);
+        let mut preallocated = OutputBuffer::<P::Native>::zeroed(n);
         group.bench_with_input(BenchmarkId::new("copy_into", n), &raw, |b, raw| {
             b.iter(|| preallocated.copy_from_slice(black_box(raw)))
         });
@@ -82,7 +79,7 @@ fn scan_group<P>(
         );
         let result_type = cumulus::result_type(op, &P::DATA_TYPE, &options).unwrap();
         if result_type == P::DATA_TYPE {
-            let mut out = zeroed_vec::<P::Native>(n);
+            let mut out = OutputBuffer::<P::Native>::zeroed(n);
             group.bench_with_input(BenchmarkId::new(format!("{op}_into"), n), &dense, |b, x| {
                 b.iter(|| cumulus::scan_into::<P>(op, black_box(x), &options, &mut out).unwrap())
             });
@@ -159,5 +156,28 @@ fn two_dimensional(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, one_dimensional, two_dimensional);
+/// What allocating the output costs: a copy into cumulus' output buffer (huge pages,
+/// 2 MiB aligned), into a plain `Vec` (`to_vec`), and into a preallocated buffer. It runs
+/// last because the plain allocation leaves physical memory fragmented, which makes the
+/// next huge-page faults pay for compaction and would skew whatever ran after it.
+fn allocation(c: &mut Criterion) {
+    let n = 10_000_000;
+    let raw: Vec<i64> = noise(n, 1).map(|r| r as i64).collect();
+    let mut group = c.benchmark_group("allocation_int64");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_with_input(BenchmarkId::new("copy_output_buffer", n), &raw, |b, raw| {
+        b.iter(|| copy_of(black_box(raw)))
+    });
+    let mut preallocated = OutputBuffer::<i64>::zeroed(n);
+    group.bench_with_input(BenchmarkId::new("copy_preallocated", n), &raw, |b, raw| {
+        b.iter(|| preallocated.copy_from_slice(black_box(raw)))
+    });
+    group.bench_with_input(BenchmarkId::new("copy_std_vec", n), &raw, |b, raw| {
+        b.iter(|| black_box(raw).to_vec())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, one_dimensional, two_dimensional, allocation);
 criterion_main!(benches);

@@ -490,9 +490,18 @@ fn scan_rows<T: Arith, O: ScanOp<T>>(
         let ranges = (0..outer).map(|o| o * len..(o + 1) * len);
         return scan_lanes(config, source, validity, ranges, out, out_validity);
     }
+    let direct = source.values();
+    if let Some(values) = direct.filter(|_| validity.is_none() && !config.checked) {
+        let total = outer * len;
+        if short_rows(config, &values[..total], &mut out[..total], len) {
+            if let Some(bits) = out_validity.as_deref_mut() {
+                set_range(bits, 0, total, true);
+            }
+            return Ok(());
+        }
+    }
     let rows_per_block = BLOCK / len;
     let fill = config.fill();
-    let direct = source.values();
     for first_row in (0..outer).step_by(rows_per_block) {
         let rows = rows_per_block.min(outer - first_row);
         let (start, end) = (first_row * len, (first_row + rows) * len);
@@ -512,6 +521,90 @@ fn scan_rows<T: Arith, O: ScanOp<T>>(
         }
     }
     Ok(())
+}
+
+/// The last axis of a column of short rows (up to 8 elements) without nulls, in one pass
+/// with the row length known at compile time: for `m x 4` columns the per-row cost of the
+/// general path exceeds the scan. `false` when `len` is not short.
+fn short_rows<T: Arith, O: ScanOp<T>>(
+    config: &Scan<O>,
+    values: &[T],
+    out: &mut [T],
+    len: usize,
+) -> bool {
+    fn rows<T: Arith, O: ScanOp<T>, const N: usize>(config: &Scan<O>, values: &[T], out: &mut [T]) {
+        let op = config.op;
+        for (row, row_out) in values.chunks_exact(N).zip(out.chunks_exact_mut(N)) {
+            let mut a = op.neutral();
+            let mut step = |k: usize| {
+                a = op.combine(a, row[k]);
+                row_out[k] = a;
+            };
+            if config.reverse {
+                (0..N).rev().for_each(&mut step);
+            } else {
+                (0..N).for_each(&mut step);
+            }
+        }
+    }
+    match len {
+        1 => rows::<T, O, 1>(config, values, out),
+        2 => rows::<T, O, 2>(config, values, out),
+        3 => rows::<T, O, 3>(config, values, out),
+        4 => rows::<T, O, 4>(config, values, out),
+        5 => rows::<T, O, 5>(config, values, out),
+        6 => rows::<T, O, 6>(config, values, out),
+        7 => rows::<T, O, 7>(config, values, out),
+        8 => rows::<T, O, 8>(config, values, out),
+        _ => return false,
+    }
+    true
+}
+
+/// Axis 0 of a column of short rows without nulls: the running vector held in registers
+/// for its exact width. `false` when `inner` is not short.
+fn short_lanes<T: Arith, O: ScanOp<T>>(
+    config: &Scan<O>,
+    values: &[T],
+    out: &mut [T],
+    inner: usize,
+    lanes: &mut ScanState<T>,
+) -> bool {
+    fn run<T: Arith, O: ScanOp<T>, const N: usize>(
+        config: &Scan<O>,
+        values: &[T],
+        out: &mut [T],
+        acc: &mut [T],
+    ) {
+        let op = config.op;
+        let mut a: [T; N] = std::array::from_fn(|k| acc[k]);
+        let mut step = |(row, row_out): (&[T], &mut [T])| {
+            for k in 0..N {
+                a[k] = op.combine(a[k], row[k]);
+                row_out[k] = a[k];
+            }
+        };
+        let rows = values.chunks_exact(N).zip(out.chunks_exact_mut(N));
+        if config.reverse {
+            rows.rev().for_each(&mut step);
+        } else {
+            rows.for_each(&mut step);
+        }
+        acc.copy_from_slice(&a);
+    }
+    let acc = &mut lanes.acc;
+    match inner {
+        1 => run::<T, O, 1>(config, values, out, acc),
+        2 => run::<T, O, 2>(config, values, out, acc),
+        3 => run::<T, O, 3>(config, values, out, acc),
+        4 => run::<T, O, 4>(config, values, out, acc),
+        5 => run::<T, O, 5>(config, values, out, acc),
+        6 => run::<T, O, 6>(config, values, out, acc),
+        7 => run::<T, O, 7>(config, values, out, acc),
+        8 => run::<T, O, 8>(config, values, out, acc),
+        _ => return false,
+    }
+    true
 }
 
 /// One lane of consecutive elements, block by block in scan order.
@@ -755,9 +848,30 @@ fn scan_interleaved<T: Arith, O: ScanOp<T>>(
     out_validity: &mut Option<&mut [u8]>,
     lanes: &mut ScanState<T>,
 ) -> Result<(), usize> {
+    let direct = source.values();
+    if let Some(values) = direct {
+        let simple = validity.is_none() && !lanes.any_poisoned && !config.checked;
+        let rows = base..base + len * inner;
+        if simple
+            && short_lanes(
+                config,
+                &values[rows.clone()],
+                &mut out[rows.clone()],
+                inner,
+                lanes,
+            )
+        {
+            if config.nulls == NullPolicy::Carry && len > 0 {
+                lanes.seen.fill(true);
+            }
+            if let Some(bits) = out_validity.as_deref_mut() {
+                set_range(bits, rows.start, rows.end, true);
+            }
+            return Ok(());
+        }
+    }
     let rows_per_block = (BLOCK / inner).max(1);
     let first_rows = (0..len).step_by(rows_per_block);
-    let direct = source.values();
     let mut step = |first_row: usize| -> Result<(), usize> {
         let rows = rows_per_block.min(len - first_row);
         let start = base + first_row * inner;
