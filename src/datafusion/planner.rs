@@ -12,8 +12,8 @@ use datafusion::logical_expr::planner::{
     ExprPlanner, PlannerResult, RawAggregateExpr, RawWindowExpr,
 };
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, Documentation, Expr, Signature, WindowFrame, WindowFrameBound,
-    WindowFunctionDefinition,
+    Accumulator, AggregateUDFImpl, Documentation, Expr, Signature, SortExpr, WindowFrame,
+    WindowFrameBound, WindowFunctionDefinition,
 };
 
 use super::options::{logical_option_args, parse_options, plan_error, signature, sql_defaults};
@@ -109,21 +109,15 @@ impl ExprPlanner for CumulusPlanner {
             raw.null_treatment.is_some(),
         )?;
         check_frame(op, &raw.window_frame)?;
-        let options = parse_options(op, &logical_option_args(&raw.args))?;
         // The arguments stay as written: they name the column (`cumsum(t.x,Utf8("skip"))`),
         // so two calls with different options never share a name.
-        Ok(PlannerResult::Planned(Expr::from(WindowFunction {
-            fun: WindowFunctionDefinition::WindowUDF(udwf(op, options)),
-            params: WindowFunctionParams {
-                args: raw.args,
-                partition_by: raw.partition_by,
-                order_by: raw.order_by,
-                window_frame: raw.window_frame,
-                filter: None,
-                null_treatment: None,
-                distinct: false,
-            },
-        })))
+        Ok(PlannerResult::Planned(window_call(
+            op,
+            raw.args,
+            raw.partition_by,
+            raw.order_by,
+            raw.window_frame,
+        )?))
     }
 
     fn plan_aggregate(&self, raw: RawAggregateExpr) -> Result<PlannerResult<RawAggregateExpr>> {
@@ -141,7 +135,6 @@ impl ExprPlanner for CumulusPlanner {
             raw.filter.is_some(),
             raw.null_treatment.is_some(),
         )?;
-        let options = parse_options(op, &logical_option_args(&raw.args))?;
         // Name the column as the call was written (`cumsum(t.x)`), not after the window
         // DataFusion would print (`... ROWS BETWEEN UNBOUNDED PRECEDING AND ...`).
         let call = Expr::AggregateFunction(AggregateFunction::new_udf(
@@ -154,20 +147,33 @@ impl ExprPlanner for CumulusPlanner {
         ));
         let name = NamePreserver::new_for_projection().save(&call);
         let frame = WindowFrame::new((!raw.order_by.is_empty()).then_some(true));
-        let window = Expr::from(WindowFunction {
-            fun: WindowFunctionDefinition::WindowUDF(udwf(op, options)),
-            params: WindowFunctionParams {
-                args: raw.args,
-                partition_by: vec![],
-                order_by: raw.order_by,
-                window_frame: frame,
-                filter: None,
-                null_treatment: None,
-                distinct: false,
-            },
-        });
+        let window = window_call(op, raw.args, vec![], raw.order_by, frame)?;
         Ok(PlannerResult::Planned(name.restore(window)))
     }
+}
+
+/// The window call of `op` with the options its constant arguments give, on a
+/// [`CumulativeWindow`] made for them.
+fn window_call(
+    op: Operation,
+    args: Vec<Expr>,
+    partition_by: Vec<Expr>,
+    order_by: Vec<SortExpr>,
+    window_frame: WindowFrame,
+) -> Result<Expr> {
+    let options = parse_options(op, &logical_option_args(&args))?;
+    Ok(Expr::from(WindowFunction {
+        fun: WindowFunctionDefinition::WindowUDF(udwf(op, options)),
+        params: WindowFunctionParams {
+            args,
+            partition_by,
+            order_by,
+            window_frame,
+            filter: None,
+            null_treatment: None,
+            distinct: false,
+        },
+    }))
 }
 
 /// The aggregate registered under each function's name so that DataFusion's SQL planner
