@@ -17,18 +17,11 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use cumulus::buffer::OutputBuffer;
 use cumulus::{Axis, Operation, ScanOptions};
 
-const SIZES: [usize; 3] = [1_000, 1_000_000, 10_000_000];
+#[path = "support/noise.rs"]
+mod support;
+use support::noise;
 
-/// Deterministic pseudo-random values (no dependency on a RNG crate).
-fn noise(n: usize, seed: u64) -> impl Iterator<Item = u64> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n).map(move |_| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    })
-}
+const SIZES: [usize; 3] = [1_000, 1_000_000, 10_000_000];
 
 /// Every tenth element null, at pseudo-random positions.
 fn nulls_10pct(n: usize) -> NullBuffer {

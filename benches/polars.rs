@@ -10,19 +10,12 @@ use cumulus::ScanOptions;
 use cumulus::polars::CumulusExpr;
 use polars::prelude::*;
 
+#[path = "support/noise.rs"]
+mod support;
+use support::noise;
+
 const ROWS: usize = 10_000_000;
 const GROUPS: u64 = 1000;
-
-/// Deterministic pseudo-random values (no dependency on a RNG crate).
-fn noise(n: usize, seed: u64) -> impl Iterator<Item = u64> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n).map(move |_| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    })
-}
 
 /// Column `x` of `dtype` (small values, so int64 sums do not overflow), null at 10% of
 /// the rows when `nulls`; column `g` with 1000 groups in random order.

@@ -51,10 +51,8 @@ timedelta64[s|ms|us|ns].
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
 import platform
 import subprocess
 import sys
@@ -63,11 +61,12 @@ import zlib
 from collections import Counter
 from pathlib import Path
 
+from pinned_venv import reexec_in_venv
+
 SCRIPT = Path(__file__).resolve()
 REPO_ROOT = SCRIPT.parent.parent
 VENV_DIR = SCRIPT.parent / ".venv"
 REQUIREMENTS = SCRIPT.parent / "requirements-fixtures.txt"
-REQUIREMENTS_STAMP = VENV_DIR / "requirements.sha256"
 OUTPUT = REPO_ROOT / "tests" / "fixtures" / "numpy_golden.json"
 MAX_OUTPUT_BYTES = 3 * 1024 * 1024
 
@@ -124,24 +123,6 @@ TIMEDELTA_VALUES = [5, -3, 1000, 0, 7, -20, 86400, 2]
 
 
 # --------------------------------------------------------------------------- venv
-
-
-def ensure_venv_and_reexec() -> None:
-    """Unless already running inside scripts/.venv, build it if needed and re-exec there."""
-    if Path(sys.prefix).resolve() == VENV_DIR.resolve():
-        return
-    python = VENV_DIR / ("Scripts" if os.name == "nt" else "bin") / "python"
-    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV_DIR)], check=True)
-    if not REQUIREMENTS_STAMP.exists() or REQUIREMENTS_STAMP.read_text().strip() != wanted:
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--quiet",
-             "-r", str(REQUIREMENTS)],
-            check=True,
-        )
-        REQUIREMENTS_STAMP.write_text(wanted + "\n")
-    os.execv(str(python), [str(python), str(SCRIPT), *sys.argv[1:]])
 
 
 def check_pinned_numpy() -> None:
@@ -627,7 +608,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    ensure_venv_and_reexec()
+    reexec_in_venv(SCRIPT, VENV_DIR, REQUIREMENTS)
     import numpy as np  # only importable inside the venv
 
     main()
