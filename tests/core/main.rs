@@ -3,5 +3,6 @@
 
 mod fixtures;
 mod golden;
+mod large;
 mod policies;
 mod properties;
