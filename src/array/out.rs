@@ -85,6 +85,28 @@ where
             .map_err(|failure| failure_error(&plan, &parts, failure))?;
         return Ok(output_nulls(&job, written, n));
     }
+    let dense = plan.shape.effective_validity(&parts).is_none();
+    if plan.leaf_out == out_type && dense {
+        // An N-dimensional column without a null row or element: its elements are scanned
+        // straight into `out` along the axis (no null can appear, whatever the policy).
+        let layout = match &parts.offsets {
+            Some(offsets) => offsets.layout(),
+            None => plan.shape.layout(plan.axis, parts.rows),
+        };
+        let job = LeafJob {
+            op,
+            nulls: options.nulls,
+            checked: options.overflow == Overflow::Error,
+            reverse: options.reverse,
+            out_type: &plan.leaf_out,
+            layout,
+            validity: None,
+            skip_nulls: None,
+        };
+        let written = scan_values(&job, parts.leaf.as_ref(), &mut None, out)
+            .map_err(|failure| failure_error(&plan, &parts, failure))?;
+        return Ok(output_nulls(&job, written, n));
+    }
     scan_into_by_chunks(plan, array, out)
 }
 
