@@ -116,7 +116,7 @@ fn matrix<P: ArrowPrimitiveType>(n: usize, values: Vec<P::Native>) -> ArrayRef {
 fn axis_group<P>(c: &mut Criterion, name: &str, values: impl Fn(usize) -> Vec<P::Native>)
 where
     P: ArrowPrimitiveType,
-    P::Native: cumulus::buffer::Zeroable,
+    P::Native: cumulus::buffer::Zeroable + cumulus::kernels::Element + cumulus::kernels::Arith,
 {
     let total = 10_000_000;
     let mut group = c.benchmark_group(name);
@@ -130,10 +130,24 @@ where
         group.bench_with_input(BenchmarkId::new("copy", &shape), &raw, |b, raw| {
             b.iter(|| copy_of(black_box(raw)))
         });
+        let mut out = OutputBuffer::<P::Native>::zeroed(m * n);
         for (label, axis) in [("axis0", Axis::Index(0)), ("axis1", Axis::Index(1))] {
             let options = ScanOptions::default().with_axis(axis);
             group.bench_with_input(BenchmarkId::new(label, &shape), &column, |b, x| {
                 b.iter(|| cumulus::cumsum(black_box(x.as_ref()), &options).unwrap())
+            });
+            // NumPy's `out=`: no output allocation, so no page faults.
+            let into = format!("{label}_into");
+            group.bench_with_input(BenchmarkId::new(into, &shape), &column, |b, x| {
+                b.iter(|| {
+                    cumulus::scan_into::<P>(
+                        Operation::Cumsum,
+                        black_box(x.as_ref()),
+                        &options,
+                        &mut out,
+                    )
+                    .unwrap()
+                })
             });
         }
     }
