@@ -140,6 +140,8 @@ pub enum Error {
 
 impl Error {
     /// Attaches the operation to an option error raised while parsing.
+    // Used by the engine adapters that parse options from text (SQL).
+    #[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
     pub(crate) fn for_op(self, operation: Operation) -> Self {
         match self {
             Error::InvalidOption {

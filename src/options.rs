@@ -405,6 +405,8 @@ pub(crate) const DTYPE_NAMES: &str =
     "bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float16, float32, float64";
 
 /// The NumPy name of a `dtype=` target, the inverse of [`parse_dtype`].
+// Used by the engine adapters that print options as text (SQL).
+#[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
 pub(crate) fn dtype_name(dtype: &DataType) -> Option<&'static str> {
     Some(match dtype {
         DataType::Boolean => "bool",
