@@ -68,31 +68,24 @@ where
             actual: out.len(),
         });
     }
-    if plan.shape.levels.is_empty() && plan.leaf_out == out_type {
-        // The common case: a plain column scanned straight into `out`.
+    // Straight into `out`: a plain column (its nulls handled by the kernel), or an
+    // N-dimensional one without a null row or element (no null can appear along any
+    // axis, whatever the policy). Anything else goes chunk by chunk through the Scanner,
+    // which knows how null rows and elements nest.
+    let flat = plan.shape.levels.is_empty();
+    let direct = if flat {
         let validity = array.logical_nulls().filter(|v| v.null_count() > 0);
-        let job = LeafJob {
-            op,
-            nulls: options.nulls,
-            checked: options.overflow == Overflow::Error,
-            reverse: options.reverse,
-            out_type: &plan.leaf_out,
-            layout: Layout::single(n),
-            validity: validity.as_ref().map(null_bits),
-            skip_nulls: validity.clone(),
-        };
-        let written = scan_values(&job, array, &mut None, out)
-            .map_err(|failure| failure_error(&plan, &parts, failure))?;
-        return Ok(output_nulls(&job, written, n));
-    }
-    let dense = plan.shape.effective_validity(&parts).is_none();
-    if plan.leaf_out == out_type && dense {
-        // An N-dimensional column without a null row or element: its elements are scanned
-        // straight into `out` along the axis (no null can appear, whatever the policy).
+        Some((Layout::single(n), validity))
+    } else if plan.shape.effective_validity(&parts).is_none() {
         let layout = match &parts.offsets {
             Some(offsets) => offsets.layout(),
             None => plan.shape.layout(plan.axis, parts.rows),
         };
+        Some((layout, None))
+    } else {
+        None
+    };
+    if let Some((layout, validity)) = direct.filter(|_| plan.leaf_out == out_type) {
         let job = LeafJob {
             op,
             nulls: options.nulls,
@@ -100,8 +93,8 @@ where
             reverse: options.reverse,
             out_type: &plan.leaf_out,
             layout,
-            validity: None,
-            skip_nulls: None,
+            validity: validity.as_ref().map(null_bits),
+            skip_nulls: validity.clone(),
         };
         let written = scan_values(&job, parts.leaf.as_ref(), &mut None, out)
             .map_err(|failure| failure_error(&plan, &parts, failure))?;
