@@ -26,6 +26,11 @@ const CHUNK_ELEMENTS: usize = 8192;
 /// a float32 column with a float64 `out` accumulates in float64); with a `dtype` it runs in
 /// that type. The result is then written into `out` with NumPy's unsafe cast.
 ///
+/// When the scan runs in `out`'s type, a plain column, or an N-dimensional one without a
+/// null row or element, is scanned straight into `out`; otherwise the result passes
+/// through temporaries of about 8192 elements (one row when rows are wider), never a
+/// copy of the whole column.
+///
 /// ```
 /// use arrow::array::Float64Array;
 /// use arrow::datatypes::Int64Type;
