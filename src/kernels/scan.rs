@@ -781,32 +781,30 @@ fn run_in<T: Arith, O: ScanOp<T>, const CHECKED: bool, const REVERSE: bool>(
             block[i] = a;
         }};
     }
+    // The positions of `range` in scan order.
+    macro_rules! in_scan_order {
+        ($range:expr, |$i:ident| $body:expr) => {
+            if REVERSE {
+                for $i in ($range).rev() {
+                    $body;
+                }
+            } else {
+                for $i in $range {
+                    $body;
+                }
+            }
+        };
+    }
     match (input, validity) {
         (Input::Loaded, validity) => {
             if let Some(v) = validity {
                 v.for_each_zero(|i| block[i] = fill);
             }
-            if REVERSE {
-                for i in (0..n).rev() {
-                    step!(i, block[i]);
-                }
-            } else {
-                for i in 0..n {
-                    step!(i, block[i]);
-                }
-            }
+            in_scan_order!(0..n, |i| step!(i, block[i]));
         }
         (Input::Slice(values), None) => {
             let values = &values[..n];
-            if REVERSE {
-                for i in (0..n).rev() {
-                    step!(i, values[i]);
-                }
-            } else {
-                for i in 0..n {
-                    step!(i, values[i]);
-                }
-            }
+            in_scan_order!(0..n, |i| step!(i, values[i]));
         }
         (Input::Slice(values), Some(bits)) => {
             // A null selects `fill` without a branch (nulls are unpredictable, and a branch
@@ -818,15 +816,7 @@ fn run_in<T: Arith, O: ScanOp<T>, const CHECKED: bool, const REVERSE: bool>(
                 let end = (start + 64).min(n);
                 let word = bits.word(start);
                 let pick = |i: usize| T::pick(values, i, (word >> (i - start)) & 1 != 0, fill);
-                if REVERSE {
-                    for i in (start..end).rev() {
-                        step!(i, pick(i));
-                    }
-                } else {
-                    for i in start..end {
-                        step!(i, pick(i));
-                    }
-                }
+                in_scan_order!(start..end, |i| step!(i, pick(i)));
             }
         }
     }
