@@ -100,6 +100,8 @@ pub struct Scanner {
     plan: Plan,
     state: AnyState,
     rows_seen: usize,
+    /// Where the next chunk starts, for error messages, when the caller said so.
+    next_chunk_row: Option<usize>,
     failed: bool,
 }
 
@@ -132,6 +134,7 @@ impl Scanner {
             plan,
             state: None,
             rows_seen: 0,
+            next_chunk_row: None,
             failed: false,
         }
     }
@@ -151,10 +154,40 @@ impl Scanner {
         self.rows_seen
     }
 
+    /// The row number that error messages give the next chunk's first row; by default
+    /// the rows pushed so far. A caller that pushes chunks out of order (last first, for a
+    /// `reverse` scan of a chunked column) says where each one starts in the column, so
+    /// that an overflow names the same row as the one-shot scan of the whole column.
+    ///
+    /// ```
+    /// use arrow::array::Int8Array;
+    /// use arrow::datatypes::DataType;
+    /// use cumulus::{Operation, Overflow, ScanOptions, Scanner};
+    ///
+    /// let options = ScanOptions::default()
+    ///     .with_dtype(DataType::Int8)
+    ///     .with_overflow(Overflow::Error)
+    ///     .with_reverse(true);
+    /// let mut scanner = Scanner::try_new(Operation::Cumsum, &DataType::Int8, &options)?;
+    /// // The column is [100, 100, 1, 1]: its second chunk is pushed first.
+    /// scanner.set_next_chunk_row(2);
+    /// scanner.push(&Int8Array::from(vec![1, 1]))?;
+    /// scanner.set_next_chunk_row(0);
+    /// let err = scanner.push(&Int8Array::from(vec![100, 100])).unwrap_err();
+    /// let whole = Int8Array::from(vec![100, 100, 1, 1]);
+    /// let expected = cumulus::cumsum(&whole, &options).unwrap_err();
+    /// assert_eq!(err.to_string(), expected.to_string());
+    /// # Ok::<(), cumulus::Error>(())
+    /// ```
+    pub fn set_next_chunk_row(&mut self, row: usize) {
+        self.next_chunk_row = Some(row);
+    }
+
     /// Forgets the running state: the next chunk starts a new scan.
     pub fn reset(&mut self) {
         self.state = None;
         self.rows_seen = 0;
+        self.next_chunk_row = None;
         self.failed = false;
     }
 
@@ -163,7 +196,7 @@ impl Scanner {
     /// # Errors
     /// [`Error::ChunkType`] when the chunk's type differs from the scanner's input type;
     /// [`Error::Overflow`] under [`Overflow::Error`], naming the row counted from the first
-    /// chunk pushed. An overflow leaves the running state half updated, so every later
+    /// chunk pushed (or from where [`Scanner::set_next_chunk_row`] put this chunk). An overflow leaves the running state half updated, so every later
     /// push fails with [`Error::ScannerFailed`] until [`Scanner::reset`].
     pub fn push(&mut self, chunk: &dyn Array) -> Result<ArrayRef> {
         let plan = &self.plan;
@@ -178,6 +211,7 @@ impl Scanner {
             });
         }
         let parts = plan.shape.decompose(chunk)?;
+        let first_row = self.next_chunk_row.unwrap_or(self.rows_seen);
         let n = parts.leaf.len();
         let validity = plan.shape.effective_validity(&parts);
         let layout = match &parts.offsets {
@@ -214,7 +248,7 @@ impl Scanner {
                 return Err(Error::Overflow {
                     op: plan.op,
                     data_type: plan.leaf_out.clone(),
-                    location: plan.shape.locate(&parts, index, self.rows_seen),
+                    location: plan.shape.locate(&parts, index, first_row),
                 });
             }
             Err(Failure::Unsupported) => {
@@ -233,6 +267,7 @@ impl Scanner {
                 .rebuild(&parts, leaf, &plan.output_type, plan.options.nulls)?
         };
         self.rows_seen += parts.rows;
+        self.next_chunk_row = None;
         Ok(output)
     }
 }

@@ -112,24 +112,32 @@ pub fn scan_series(op: Operation, series: &Series, options: &ScanOptions) -> Pol
     let mut scanner = Scanner::try_new(op, &input, options)?;
     let output = dtype::polars_output(op, scanner.output_type())?;
     let physical = output.to_physical().try_to_arrow(CompatLevel::newest())?;
-    let mut lent = convert::Lent::default();
-    let mut scan_chunk = |chunk: &polars::prelude::ArrayRef| {
+    // A chunk's buffers are lent to arrow-rs only while that chunk is scanned.
+    let mut scan_chunk = |(first_row, chunk): (usize, &polars::prelude::ArrayRef)| {
+        let mut lent = convert::Lent::default();
+        scanner.set_next_chunk_row(first_row);
         let result = scanner.push(lent.import(chunk.as_ref(), &input)?.as_ref())?;
         lent.export(result, &physical)
     };
     let chunks = series.chunks();
+    let first_rows = chunks.iter().scan(0, |row, chunk| {
+        let first = *row;
+        *row += chunk.len();
+        Some(first)
+    });
+    let numbered = first_rows.zip(chunks.iter());
     let out = if options.reverse {
         // The scanner runs from the last element: feed it the chunks last first.
-        let mut out = chunks
-            .iter()
+        let mut out = numbered
+            .collect::<Vec<_>>()
+            .into_iter()
             .rev()
             .map(&mut scan_chunk)
             .collect::<PolarsResult<Vec<_>>>()?;
         out.reverse();
         out
     } else {
-        chunks
-            .iter()
+        numbered
             .map(&mut scan_chunk)
             .collect::<PolarsResult<Vec<_>>>()?
     };

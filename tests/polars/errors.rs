@@ -141,3 +141,21 @@ fn the_error_conversion_keeps_the_text() {
     let text = core.to_string();
     assert!(matches!(PolarsError::from(core), PolarsError::InvalidOperation(m) if *m == *text));
 }
+
+/// A reverse scan takes the chunks last first; the overflow still names the row of the
+/// whole column, as the one-shot core call on the same values does.
+#[test]
+fn reverse_overflow_over_chunks_names_the_row_of_the_column() {
+    let values = [i64::MAX, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let series = crate::chunked(&Series::new("x".into(), values), &[3, 9]);
+    assert_eq!(series.n_chunks(), 2);
+    let options = ScanOptions::default()
+        .with_overflow(Overflow::Error)
+        .with_reverse(true);
+    let err = scan_series(Operation::Cumsum, &series, &options).unwrap_err();
+    let expected = cumulus::cumsum(&Int64Array::from(values.to_vec()), &options).unwrap_err();
+    let (kind, message) = root_error(&err);
+    assert_eq!(kind, "ComputeError");
+    assert_eq!(message, expected.to_string());
+    assert!(message.contains("row 0"), "{message}");
+}
