@@ -17,6 +17,8 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 fn cumulus(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cumulus"))
         .args(args)
+        // Progress would show at once, so "no progress on a pipe" is really tested.
+        .env("CUMULUS_PROGRESS_MS", "0")
         .current_dir(dir)
         .output()
         .expect("the binary runs")
@@ -341,4 +343,45 @@ fn a_query_without_over_scans_the_whole_result() {
         text.contains("| 3.0 | 3.0 |") && text.contains("| 3.0 |     |"),
         "{text}"
     );
+}
+
+/// A file big enough that DataFusion would by default read it in parallel pieces (over
+/// its 10 MiB repartitioning threshold) is still scanned in its row order without OVER.
+#[test]
+fn a_query_without_over_scans_a_large_file_in_its_row_order() {
+    let dir = temp();
+    let n = 1_600_000i64;
+    // Incompressible values, so that the Parquet file is larger than 10 MiB.
+    let x = Int64Array::from_iter_values(
+        (0..n).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as i64)),
+    );
+    let i = Int64Array::from_iter_values(0..n);
+    let batch = RecordBatch::try_from_iter([
+        ("i", Arc::new(i) as ArrayRef),
+        ("x", Arc::new(x) as ArrayRef),
+    ])
+    .unwrap();
+    let input = dir.path().join("big.parquet");
+    write_file(&input, &batch);
+    assert!(std::fs::metadata(&input).unwrap().len() > 10 << 20);
+    let query = "SELECT i, x, cumsum(x) AS s FROM 'big.parquet'";
+    let output = cumulus(&["sql", query, "--output", "out.parquet"], dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut expected_i = 0i64;
+    let mut running = 0i64;
+    for batch in read_back(&dir.path().join("out.parquet")) {
+        let (i, x, s) = (batch.column(0), batch.column(1), batch.column(2));
+        let (i, x, s) = (
+            i.as_primitive::<Int64Type>(),
+            x.as_primitive::<Int64Type>(),
+            s.as_primitive::<Int64Type>(),
+        );
+        for row in 0..batch.num_rows() {
+            assert_eq!(i.value(row), expected_i, "rows out of the file's order");
+            running = running.wrapping_add(x.value(row));
+            assert_eq!(s.value(row), running);
+            expected_i += 1;
+        }
+    }
+    assert_eq!(expected_i, n);
 }

@@ -10,7 +10,7 @@ mod tables;
 
 use std::process::ExitCode;
 
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 
 use crate::args::{Command, SqlArgs};
@@ -49,9 +49,12 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// A DataFusion session with every cumulus function registered.
+/// A DataFusion session with every cumulus function registered. Files are read whole,
+/// each in one partition, so that a call without OVER scans a file in its row order
+/// (split scans would interleave the pieces' rows).
 fn context() -> Result<SessionContext, String> {
-    let ctx = SessionContext::new();
+    let config = SessionConfig::new().with_repartition_file_scans(false);
+    let ctx = SessionContext::new_with_config(config);
     cumulus::datafusion::register(&ctx).map_err(|e| one_line(&e))?;
     Ok(ctx)
 }

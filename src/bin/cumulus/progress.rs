@@ -8,15 +8,22 @@ pub struct Progress {
     started: Instant,
     last_shown: Instant,
     rows: usize,
+    every: Duration,
 }
 
-const EVERY: Duration = Duration::from_millis(250);
+/// How often progress is shown: every 250 ms, or every `CUMULUS_PROGRESS_MS`
+/// milliseconds (the tests set 0 so that a short query would show it if it were enabled).
+fn every() -> Duration {
+    let ms = std::env::var("CUMULUS_PROGRESS_MS").ok();
+    Duration::from_millis(ms.and_then(|v| v.parse().ok()).unwrap_or(250))
+}
 
 impl Progress {
     pub fn new() -> Self {
         let now = Instant::now();
         Progress {
             enabled: std::io::stderr().is_terminal(),
+            every: every(),
             started: now,
             last_shown: now,
             rows: 0,
@@ -25,7 +32,7 @@ impl Progress {
 
     pub fn add(&mut self, rows: usize) {
         self.rows += rows;
-        if self.enabled && self.last_shown.elapsed() >= EVERY {
+        if self.enabled && self.last_shown.elapsed() >= self.every {
             self.last_shown = Instant::now();
             self.show();
         }
@@ -45,7 +52,7 @@ impl Progress {
 
     /// Shows the final count and ends the line.
     pub fn finish(&self) {
-        if self.enabled && self.started.elapsed() >= EVERY {
+        if self.enabled && self.started.elapsed() >= self.every {
             self.show();
             eprintln!();
         }
