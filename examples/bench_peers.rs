@@ -52,7 +52,7 @@ use arrow::datatypes::{Float32Type, Float64Type, Int32Type, Int64Type};
 use arrow::ipc::reader::FileReader;
 use arrow::ipc::writer::FileWriter;
 use cumulus::polars::CumulusExpr;
-use cumulus::{NullPolicy, Operation, ScanOptions};
+use cumulus::{Operation, ScanOptions};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use polars::prelude::{
@@ -211,10 +211,7 @@ fn runtime() -> BoxResult<Runtime> {
 
 /// The case's scan options: the core's defaults (null policy `Skip`) and its axis.
 fn scan_options(case: &Case) -> ScanOptions {
-    match case.axis {
-        Some(axis) => ScanOptions::default().with_axis(axis),
-        None => ScanOptions::default(),
-    }
+    ScanOptions::default().with_axis(case.axis)
 }
 
 /// Times every surface on `case`, checks their outputs against the array API's and
@@ -233,8 +230,9 @@ fn measure(case: &Case, runs: Runs, rt: &Runtime) -> BoxResult<Vec<Measurement>>
     assert_no_sort(rt, &ctx, &sql)?;
     let (ns, sql_out) = time(runs.fast, elements, || rt.block_on(query(&ctx, &sql)))?;
     let sql_out = column_y(&sql_out)?;
-    let carry = options.clone().with_nulls(NullPolicy::Carry);
-    let sql_reference = cumulus::scan(case.op, case.input.as_ref(), &carry)?;
+    // What the SQL call means: SQL's defaults, with the case's axis (1-D: axis 0).
+    let sql_options = cumulus::datafusion::sql_defaults().with_axis(case.axis.unwrap_or(0));
+    let sql_reference = cumulus::scan(case.op, case.input.as_ref(), &sql_options)?;
     let agrees = arrow_bits(sql_out.as_ref())? == arrow_bits(sql_reference.as_ref())?;
     out.push(measurement(case, "cumulus_sql", ns, Some(agrees)));
     save(case, "cumulus_sql", &sql_out)?;

@@ -59,31 +59,31 @@ impl Cumulative {
 
     /// NumPy's `dtype=`: cast each value to `dtype` (NumPy's unsafe cast) and scan in it.
     pub fn dtype(mut self, dtype: DataType) -> Self {
-        self.options.dtype = Some(dtype);
+        self.options = self.options.with_dtype(dtype);
         self
     }
 
     /// What nulls do ([`NullPolicy::Carry`] by default).
     pub fn nulls(mut self, nulls: NullPolicy) -> Self {
-        self.options.nulls = nulls;
+        self.options = self.options.with_nulls(nulls);
         self
     }
 
     /// What integer overflow does ([`Overflow::Wrap`] by default).
     pub fn overflow(mut self, overflow: Overflow) -> Self {
-        self.options.overflow = overflow;
+        self.options = self.options.with_overflow(overflow);
         self
     }
 
     /// The axis of FixedSizeList and tensor columns (0 by default: down the rows).
     pub fn axis(mut self, axis: impl Into<Axis>) -> Self {
-        self.options.axis = axis.into();
+        self.options = self.options.with_axis(axis);
         self
     }
 
     /// Scan from the last row of each window partition to the first.
     pub fn reverse(mut self, reverse: bool) -> Self {
-        self.options.reverse = reverse;
+        self.options = self.options.with_reverse(reverse);
         self
     }
 

@@ -8,7 +8,7 @@ use arrow::datatypes::{
 };
 use polars::prelude::{DataType, PolarsError, PolarsResult, TimeUnit, polars_err};
 
-use crate::{Error, Operation, ScanOptions};
+use crate::{Operation, ScanOptions};
 
 /// The child field name of lists in both libraries.
 const ITEM: &str = "item";
@@ -119,12 +119,9 @@ pub(crate) fn polars_output(op: Operation, arrow_out: &ArrowType) -> PolarsResul
     })
 }
 
+/// The core's [`crate::Error::UnsupportedType`] message, with the type named the Polars way.
 fn unsupported_input(op: Operation, dtype: &DataType) -> PolarsError {
-    // The core owns the list of accepted types; ask it with a type it never accepts.
-    let accepted = match crate::result_type(op, &ArrowType::Null, &ScanOptions::default()) {
-        Err(Error::UnsupportedType { accepted, .. }) => accepted,
-        _ => "the types listed in the cumulus documentation",
-    };
+    let accepted = crate::array::types::accepted_types(op);
     polars_err!(InvalidOperation: "{op}: unsupported input type {dtype}; accepted: {accepted}")
 }
 

@@ -205,20 +205,8 @@ impl CumulusExpr for Expr {
             // Polars' own cum_sum flags: not row-separable, so every call sees a whole
             // column or a whole group (never a morsel), in order; length preserving.
             options: FunctionOptions::length_preserving(),
-            fmt_str: Box::new(PlSmallStr::from_static(method_name(op))),
+            fmt_str: Box::new(PlSmallStr::from_string(format!("np_{}", op.name()))),
         }
-    }
-}
-
-/// The trait method for `op`, as `explain()` shows it.
-const fn method_name(op: Operation) -> &'static str {
-    match op {
-        Operation::Cumsum => "np_cumsum",
-        Operation::Cumprod => "np_cumprod",
-        Operation::NanCumsum => "np_nancumsum",
-        Operation::NanCumprod => "np_nancumprod",
-        Operation::Cummax => "np_cummax",
-        Operation::Cummin => "np_cummin",
     }
 }
 

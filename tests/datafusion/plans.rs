@@ -68,14 +68,16 @@ async fn physical_plan(ctx: &SessionContext, sql: &str) -> String {
 }
 
 #[tokio::test]
-async fn declared_order_means_no_sort_and_window_agg_exec_runs() {
+async fn declared_order_means_no_sort_and_the_streaming_operator_runs() {
     let ctx = sorted_ctx(200_000, 1000);
     for sql in [
         "SELECT cumsum(x) OVER (ORDER BY t) FROM trades",
         "SELECT cumsum(x) OVER (PARTITION BY g ORDER BY t) FROM trades",
     ] {
         let plan = physical_plan(&ctx, sql).await;
-        assert!(plan.contains("WindowAggExec"), "{sql}\n{plan}");
+        // The name only: "CumulativeWindowAggExec" also contains "WindowAggExec".
+        assert!(plan.contains("CumulativeWindowAggExec:"), "{sql}\n{plan}");
+        assert!(!plan.contains(" WindowAggExec"), "{sql}\n{plan}");
         assert!(!plan.contains("BoundedWindowAggExec"), "{sql}\n{plan}");
         assert!(!plan.contains("SortExec"), "{sql}\n{plan}");
     }

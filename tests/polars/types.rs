@@ -186,3 +186,32 @@ fn a_literal_input_is_scanned_as_its_one_value() {
     assert_eq!(five.dtype(), &DataType::Int64);
     assert_eq!(five.len(), 3);
 }
+
+/// The README's claim: Polars' own `cum_sum` does not scan an `Array` column; ours does.
+#[test]
+fn polars_cum_sum_rejects_array_columns_and_np_cumsum_scans_them() {
+    let df = df!["x" => [1i64, 2, 3, 4]]
+        .unwrap()
+        .lazy()
+        .select([col("x").reshape(&[-1, 2]).alias("a")])
+        .collect()
+        .unwrap();
+    assert!(matches!(
+        df.column("a").unwrap().dtype(),
+        DataType::Array(_, 2)
+    ));
+    let theirs = df
+        .clone()
+        .lazy()
+        .select([col("a").cum_sum(false)])
+        .collect();
+    assert!(theirs.is_err(), "{theirs:?}");
+    let ours = df
+        .lazy()
+        .select([col("a").np_cumsum(ScanOptions::default().with_axis(0))])
+        .collect()
+        .unwrap();
+    let values = ours.column("a").unwrap().array().unwrap().get_inner();
+    let values: Vec<_> = values.i64().unwrap().into_no_null_iter().collect();
+    assert_eq!(values, [1, 2, 4, 6]);
+}
