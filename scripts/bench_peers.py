@@ -36,8 +36,8 @@ instead, so it never overwrites the real results (nor the README). It exists to 
 numbers are a smoke run, not a performance measurement, and are labelled so. To stay
 cheap there it builds the Rust side in the dev profile (``cargo build --all-features``),
 which ``cargo test --all-features`` has already compiled, instead of the release build a
-measurement needs (a cold release build of DataFusion and Polars takes about 25 minutes
-on two cores).
+measurement needs (a cold release build compiles DataFusion and Polars again with
+optimisations).
 """
 
 from __future__ import annotations
