@@ -1,7 +1,6 @@
 //! The `cumulus` command, driven as a user would: files written by the test, every input
 //! and output format, the demo, each error with its message and exit status, and no partial
 //! output file after a failure.
-#![cfg(feature = "cli")]
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
