@@ -43,7 +43,7 @@ fn scan_group<P>(
     values: impl Fn(usize) -> Vec<P::Native>,
 ) where
     P: ArrowPrimitiveType,
-    P::Native: cumulus::buffer::Zeroable + cumulus::kernels::Element + cumulus::kernels::Arith,
+    P::Native: cumulus::buffer::Zeroable + cumulus::NumpyElement,
 {
     let mut group = c.benchmark_group(name);
     for n in SIZES {
@@ -74,7 +74,7 @@ fn scan_group<P>(
         if result_type == P::DATA_TYPE {
             let mut out = OutputBuffer::<P::Native>::zeroed(n);
             group.bench_with_input(BenchmarkId::new(format!("{op}_into"), n), &dense, |b, x| {
-                b.iter(|| cumulus::scan_into::<P>(op, black_box(x), &options, &mut out).unwrap())
+                b.iter(|| cumulus::scan_into(op, black_box(x), &options, &mut out).unwrap())
             });
         }
     }
@@ -116,7 +116,7 @@ fn matrix<P: ArrowPrimitiveType>(n: usize, values: Vec<P::Native>) -> ArrayRef {
 fn axis_group<P>(c: &mut Criterion, name: &str, values: impl Fn(usize) -> Vec<P::Native>)
 where
     P: ArrowPrimitiveType,
-    P::Native: cumulus::buffer::Zeroable + cumulus::kernels::Element + cumulus::kernels::Arith,
+    P::Native: cumulus::buffer::Zeroable + cumulus::NumpyElement,
 {
     let total = 10_000_000;
     let mut group = c.benchmark_group(name);
@@ -140,13 +140,8 @@ where
             let into = format!("{label}_into");
             group.bench_with_input(BenchmarkId::new(into, &shape), &column, |b, x| {
                 b.iter(|| {
-                    cumulus::scan_into::<P>(
-                        Operation::Cumsum,
-                        black_box(x.as_ref()),
-                        &options,
-                        &mut out,
-                    )
-                    .unwrap()
+                    cumulus::scan_into(Operation::Cumsum, black_box(x.as_ref()), &options, &mut out)
+                        .unwrap()
                 })
             });
         }

@@ -1,5 +1,8 @@
 //! The crate's error type: every failure names the operation, the type or option at
-//! fault, and what would have been accepted.
+//! fault, and what would have been accepted, and carries those facts as fields a caller
+//! can read ([`Error::kind`] sorts them the way Python's exceptions do).
+
+use std::fmt;
 
 use arrow::datatypes::DataType;
 use arrow::error::ArrowError;
@@ -10,8 +13,10 @@ use crate::Operation;
 ///
 /// ```
 /// use arrow::array::StringArray;
+/// use cumulus::ErrorKind;
 /// let strings = StringArray::from(vec!["a"]);
 /// let err = cumulus::cumsum(&strings, &Default::default()).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::UnsupportedType);
 /// assert!(err.to_string().starts_with("cumsum: unsupported input type Utf8"));
 /// ```
 #[derive(Debug, thiserror::Error)]
@@ -25,7 +30,7 @@ pub enum Error {
         /// The rejected type.
         data_type: DataType,
         /// What the operation accepts.
-        accepted: &'static str,
+        accepted: String,
     },
 
     /// The `dtype=` option cannot be used with this input.
@@ -57,25 +62,29 @@ pub enum Error {
     UnsupportedAxis {
         /// The operation.
         op: Operation,
-        /// The requested axis (`none` for flatten).
-        axis: String,
+        /// The requested axis.
+        axis: crate::Axis,
         /// The column type.
         data_type: DataType,
         /// The axes that work for this column.
-        accepted: &'static str,
+        accepted: String,
     },
 
     /// An integer result (or a `dtype=` cast) did not fit under [`crate::Overflow::Error`].
     #[error(
-        "{op}: {data_type} overflow at {location}; accepted: values whose running result fits {data_type}, or overflow => wrap for NumPy's modular arithmetic"
+        "{op}: {data_type} overflow at row {row}{}; accepted: values whose running result fits {data_type}, or overflow => wrap for NumPy's modular arithmetic",
+        ElementIndex(element.as_deref())
     )]
     Overflow {
         /// The operation.
         op: Operation,
         /// The type the scan runs in.
         data_type: DataType,
-        /// Where: `row 7`, or `row 7, element [1, 2]` in an N-dimensional column.
-        location: String,
+        /// The row, counted from 0 at the first row of the column (or of the stream).
+        row: usize,
+        /// Where in the row, for an N-dimensional or list column: the index along each
+        /// dimension of one row (`[1, 2]`).
+        element: Option<Vec<usize>>,
     },
 
     /// NumPy's `out=` size check, in NumPy's words.
@@ -109,8 +118,13 @@ pub enum Error {
         op: Operation,
     },
 
-    /// An option spelled as text (by an engine or the command line) is not understood.
-    #[error("{}invalid value '{value}' for option {option}; accepted: {accepted}", op.map(|o| format!("{o}: ")).unwrap_or_default())]
+    /// An option's value (given as text by an engine, the command line or Python, or as
+    /// a value that does not fit) is not understood.
+    #[error(
+        "{}invalid value '{value}' for option {option}{}; accepted: {accepted}",
+        op.map(|o| format!("{o}: ")).unwrap_or_default(),
+        reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+    )]
     InvalidOption {
         /// The operation, when known.
         op: Option<Operation>,
@@ -118,8 +132,10 @@ pub enum Error {
         option: &'static str,
         /// The rejected value.
         value: String,
+        /// Why the value is refused, when more can be said than "unknown".
+        reason: Option<String>,
         /// The accepted values.
-        accepted: &'static str,
+        accepted: String,
     },
 
     /// `arrow.fixed_shape_tensor` metadata that cannot be read.
@@ -133,30 +149,133 @@ pub enum Error {
         reason: String,
     },
 
-    /// An error from arrow-rs while assembling the output.
+    /// A broken invariant inside cumulus: a bug, never a property of the input. Please
+    /// report it with the input that caused it.
+    #[error("{op}: internal error ({reason}); this is a bug in cumulus, please report it")]
+    Internal {
+        /// The operation.
+        op: Operation,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// An error from arrow-rs: an input array whose buffers contradict its type, or a
+    /// failure while assembling the output.
     #[error(transparent)]
     Arrow(#[from] ArrowError),
 }
 
+/// What kind of failure an [`Error`] is: the distinction a caller (or a language binding
+/// choosing an exception class) acts on.
+///
+/// ```
+/// use arrow::array::Int8Array;
+/// use arrow::datatypes::DataType;
+/// use cumulus::{ErrorKind, Overflow, ScanOptions};
+/// let options = ScanOptions::default().with_dtype(DataType::Int8).with_overflow(Overflow::Error);
+/// let err = cumulus::cumsum(&Int8Array::from(vec![100, 100]), &options).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Overflow);
+/// assert!(matches!(err, cumulus::Error::Overflow { row: 1, .. }));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// An option has a value that is not understood or does not apply (Python: `ValueError`).
+    InvalidOption,
+    /// The input (or chunk, or `dtype`) type is not supported (Python: `TypeError`).
+    UnsupportedType,
+    /// The axis does not exist or cannot be scanned along (NumPy's `AxisError`).
+    Axis,
+    /// An integer overflow under [`crate::Overflow::Error`] (Python: `OverflowError`).
+    Overflow,
+    /// `out=` has the wrong size (Python: `ValueError`).
+    OutSize,
+    /// The input's data or metadata is invalid (Python: `ValueError`).
+    InvalidInput,
+    /// A [`crate::Scanner`] was used after it failed (Python: `RuntimeError`).
+    ScannerState,
+    /// A bug in cumulus (Python: `RuntimeError`).
+    Internal,
+}
+
 impl Error {
-    /// Attaches the operation to an option error raised while parsing.
-    // Used by the engine adapters that parse options from text (SQL).
-    #[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
-    pub(crate) fn for_op(self, operation: Operation) -> Self {
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::UnsupportedType { .. }
+            | Error::UnsupportedDtype { .. }
+            | Error::ChunkType { .. } => ErrorKind::UnsupportedType,
+            Error::AxisOutOfBounds { .. } | Error::UnsupportedAxis { .. } => ErrorKind::Axis,
+            Error::Overflow { .. } => ErrorKind::Overflow,
+            Error::OutSize { .. } => ErrorKind::OutSize,
+            Error::ScannerFailed { .. } => ErrorKind::ScannerState,
+            Error::InvalidOption { .. } => ErrorKind::InvalidOption,
+            Error::InvalidTensor { .. } | Error::Arrow(_) => ErrorKind::InvalidInput,
+            Error::Internal { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// The operation the error is about, when one is known.
+    pub fn operation(&self) -> Option<Operation> {
+        match self {
+            Error::UnsupportedType { op, .. }
+            | Error::UnsupportedDtype { op, .. }
+            | Error::AxisOutOfBounds { op, .. }
+            | Error::UnsupportedAxis { op, .. }
+            | Error::Overflow { op, .. }
+            | Error::OutSize { op, .. }
+            | Error::ChunkType { op, .. }
+            | Error::ScannerFailed { op }
+            | Error::InvalidTensor { op, .. }
+            | Error::Internal { op, .. } => Some(*op),
+            Error::InvalidOption { op, .. } => *op,
+            Error::Arrow(_) => None,
+        }
+    }
+
+    /// Attaches the operation to an option error raised while parsing text.
+    ///
+    /// ```
+    /// use cumulus::{NullPolicy, Operation};
+    /// let err = "sometimes".parse::<NullPolicy>().unwrap_err().for_op(Operation::Cummax);
+    /// assert!(err.to_string().starts_with("cummax: invalid value 'sometimes' for option nulls"));
+    /// ```
+    pub fn for_op(self, operation: Operation) -> Self {
         match self {
             Error::InvalidOption {
                 op: None,
                 option,
                 value,
+                reason,
                 accepted,
             } => Error::InvalidOption {
                 op: Some(operation),
                 option,
                 value,
+                reason,
                 accepted,
             },
             other => other,
         }
+    }
+}
+
+/// Formats an overflow's place in a row: `, element [1, 2]`, or nothing.
+struct ElementIndex<'a>(Option<&'a [usize]>);
+
+impl fmt::Display for ElementIndex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(index) = self.0 else {
+            return Ok(());
+        };
+        f.write_str(", element [")?;
+        for (i, p) in index.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        f.write_str("]")
     }
 }
 

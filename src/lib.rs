@@ -80,7 +80,7 @@
 //!   gives on x86-64 (the "integer indefinite" value of the SSE conversions).
 
 pub mod buffer;
-pub mod kernels;
+mod kernels;
 
 #[cfg(feature = "datafusion")]
 pub mod datafusion;
@@ -88,12 +88,19 @@ pub mod datafusion;
 pub mod polars;
 
 mod array;
+pub mod dtype;
 mod error;
 mod options;
+mod policy;
 
-pub use array::{Scanner, result_field, result_type, scan, scan_field, scan_in_place, scan_into};
-pub use error::{Error, Result};
-pub use options::{Axis, NullPolicy, Operation, Overflow, ScanOptions, parse_dtype};
+pub use array::{
+    Scanner, result_field, result_type, scan, scan_field, scan_in_place, scan_into, scan_into_dyn,
+    tensor_field,
+};
+pub use dtype::{NumpyElement, OutSlice, dtype_name, parse_dtype};
+pub use error::{Error, ErrorKind, Result};
+pub use options::{Axis, Operation, Overflow, ScanOption, ScanOptions};
+pub use policy::NullPolicy;
 
 use arrow::array::{Array, ArrayRef};
 

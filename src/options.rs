@@ -5,63 +5,99 @@ use std::str::FromStr;
 
 use arrow::datatypes::DataType;
 
-use crate::Error;
+use crate::{Error, NullPolicy};
 
-/// One of the six cumulative operations.
-///
-/// The text form (`Display`, `FromStr`) is the NumPy function name, which is also the
-/// name the engine integrations register.
-///
-/// ```
-/// use cumulus::Operation;
-/// let op: Operation = "nancumsum".parse()?;
-/// assert_eq!(op, Operation::NanCumsum);
-/// assert_eq!(op.to_string(), "nancumsum");
-/// # Ok::<(), cumulus::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Operation {
-    /// Running sum (`np.cumsum`).
-    Cumsum,
-    /// Running product (`np.cumprod`).
-    Cumprod,
-    /// Running sum where NaN counts as 0 (`np.nancumsum`).
-    NanCumsum,
-    /// Running product where NaN counts as 1 (`np.nancumprod`).
-    NanCumprod,
-    /// Running maximum (`np.maximum.accumulate`): NaN propagates.
-    Cummax,
-    /// Running minimum (`np.minimum.accumulate`): NaN propagates.
-    Cummin,
+/// Declares an enum whose variants have a text form, and derives from the one list of
+/// (variant, text) pairs: `ALL`, `name()`, `accepted()`, `Display` and a case-insensitive
+/// `FromStr` whose error names `$option` and the accepted values.
+macro_rules! named_values {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $Name:ident as $option:literal {
+            $($(#[$vmeta:meta])* $Variant:ident = $text:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        $vis enum $Name {
+            $($(#[$vmeta])* $Variant,)+
+        }
+
+        impl $Name {
+            /// Every value, in the order of the documentation.
+            pub const ALL: [$Name; <[&str]>::len(&[$($text),+])] = [$($Name::$Variant),+];
+
+            /// The text form of the value.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $($Name::$Variant => $text,)+
+                }
+            }
+
+            /// The text forms of every value, as listed in messages (`a, b, c`).
+            pub fn accepted() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+
+        impl ::std::fmt::Display for $Name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl ::std::str::FromStr for $Name {
+            type Err = $crate::Error;
+
+            fn from_str(s: &str) -> Result<Self, $crate::Error> {
+                let s = s.trim();
+                $Name::ALL
+                    .into_iter()
+                    .find(|v| v.name().eq_ignore_ascii_case(s))
+                    .ok_or_else(|| $crate::Error::InvalidOption {
+                        op: None,
+                        option: $option,
+                        value: s.to_string(),
+                        reason: None,
+                        accepted: $Name::accepted(),
+                    })
+            }
+        }
+    };
+}
+pub(crate) use named_values;
+
+named_values! {
+    /// One of the six cumulative operations.
+    ///
+    /// The text form (`Display`, `FromStr`) is the NumPy function name, which is also the
+    /// name the engine integrations register.
+    ///
+    /// ```
+    /// use cumulus::Operation;
+    /// let op: Operation = "nancumsum".parse()?;
+    /// assert_eq!(op, Operation::NanCumsum);
+    /// assert_eq!(op.to_string(), "nancumsum");
+    /// assert_eq!(Operation::ALL.len(), 6);
+    /// # Ok::<(), cumulus::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Operation as "operation" {
+        /// Running sum (`np.cumsum`).
+        Cumsum = "cumsum",
+        /// Running product (`np.cumprod`).
+        Cumprod = "cumprod",
+        /// Running sum where NaN counts as 0 (`np.nancumsum`).
+        NanCumsum = "nancumsum",
+        /// Running product where NaN counts as 1 (`np.nancumprod`).
+        NanCumprod = "nancumprod",
+        /// Running maximum (`np.maximum.accumulate`): NaN propagates.
+        Cummax = "cummax",
+        /// Running minimum (`np.minimum.accumulate`): NaN propagates.
+        Cummin = "cummin",
+    }
 }
 
 impl Operation {
-    /// All six operations, in the order of the documentation.
-    pub const ALL: [Operation; 6] = [
-        Operation::Cumsum,
-        Operation::Cumprod,
-        Operation::NanCumsum,
-        Operation::NanCumprod,
-        Operation::Cummax,
-        Operation::Cummin,
-    ];
-
-    /// The NumPy name of the operation (`"cumsum"`, ...).
-    ///
-    /// ```
-    /// assert_eq!(cumulus::Operation::Cummax.name(), "cummax");
-    /// ```
-    pub const fn name(self) -> &'static str {
-        match self {
-            Operation::Cumsum => "cumsum",
-            Operation::Cumprod => "cumprod",
-            Operation::NanCumsum => "nancumsum",
-            Operation::NanCumprod => "nancumprod",
-            Operation::Cummax => "cummax",
-            Operation::Cummin => "cummin",
-        }
-    }
-
     /// The arithmetic behind the operation, ignoring the NaN treatment.
     pub(crate) const fn kind(self) -> OpKind {
         match self {
@@ -76,6 +112,26 @@ impl Operation {
     pub(crate) const fn nan_is_identity(self) -> bool {
         matches!(self, Operation::NanCumsum | Operation::NanCumprod)
     }
+
+    /// One line saying what the operation computes, for generated documentation.
+    pub const fn summary(self) -> &'static str {
+        match self {
+            Operation::Cumsum => "The running sum, as NumPy's `np.cumsum`.",
+            Operation::Cumprod => "The running product, as NumPy's `np.cumprod`.",
+            Operation::NanCumsum => {
+                "The running sum with NaN counted as 0, as NumPy's `np.nancumsum`."
+            }
+            Operation::NanCumprod => {
+                "The running product with NaN counted as 1, as NumPy's `np.nancumprod`."
+            }
+            Operation::Cummax => {
+                "The running maximum, as NumPy's `np.maximum.accumulate` (NaN propagates)."
+            }
+            Operation::Cummin => {
+                "The running minimum, as NumPy's `np.minimum.accumulate` (NaN propagates)."
+            }
+        }
+    }
 }
 
 /// The arithmetic of an operation.
@@ -87,151 +143,21 @@ pub(crate) enum OpKind {
     Min,
 }
 
-impl fmt::Display for Operation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Operation {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        Operation::ALL
-            .into_iter()
-            .find(|op| op.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| Error::InvalidOption {
-                op: None,
-                option: "operation",
-                value: s.to_string(),
-                accepted: "cumsum, cumprod, nancumsum, nancumprod, cummax, cummin",
-            })
-    }
-}
-
-/// What a null input does to the output and to the running value.
-///
-/// For the input `[1, null, 2]` with `cumsum`:
-///
-/// | policy      | output            | like                                        |
-/// |-------------|-------------------|---------------------------------------------|
-/// | `Skip`      | `[1, null, 3]`    | Polars, pandas, pyarrow `skip_nulls=True`   |
-/// | `Propagate` | `[1, null, null]` | pyarrow's default `skip_nulls=False`        |
-/// | `Carry`     | `[1, 1, 3]`       | SQL `sum(x) OVER (... ROWS UNBOUNDED PRECEDING)` |
-/// | `Identity`  | `[1, 1, 3]`       | `np.nancumsum` (a null counts as 0, or 1 for products) |
-///
-/// `Carry` and `Identity` differ before the first value: `[null, 1]` gives
-/// `[null, 1]` under `Carry` and `[0, 1]` under `Identity`. Under `Identity` a null
-/// counts as the identity of the operation: 0 for sums, 1 for products, the lowest value
-/// (`-inf` for floats) for `cummax` and the highest (`+inf`) for `cummin`.
-///
-/// Values stored under null slots never reach a result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum NullPolicy {
-    /// A null gives a null; the running value carries on past it.
-    #[default]
-    Skip,
-    /// From the first null on, every output is null.
-    Propagate,
-    /// A null gives the running value; null only before the first value.
-    Carry,
-    /// A null counts as the identity of the operation; no output is null.
-    Identity,
-}
-
-impl NullPolicy {
-    /// The text form accepted by [`FromStr`] and the engines' `nulls` option.
-    pub const fn name(self) -> &'static str {
-        match self {
-            NullPolicy::Skip => "skip",
-            NullPolicy::Propagate => "propagate",
-            NullPolicy::Carry => "carry",
-            NullPolicy::Identity => "identity",
-        }
-    }
-}
-
-impl fmt::Display for NullPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for NullPolicy {
-    type Err = Error;
-
-    /// Parses `skip`, `propagate`, `carry` or `identity` (any case).
-    ///
-    /// ```
-    /// use cumulus::NullPolicy;
-    /// assert_eq!("Carry".parse::<NullPolicy>()?, NullPolicy::Carry);
-    /// assert!("ignore".parse::<NullPolicy>().is_err());
-    /// # Ok::<(), cumulus::Error>(())
-    /// ```
-    fn from_str(s: &str) -> Result<Self, Error> {
-        [
-            NullPolicy::Skip,
-            NullPolicy::Propagate,
-            NullPolicy::Carry,
-            NullPolicy::Identity,
-        ]
-        .into_iter()
-        .find(|p| p.name().eq_ignore_ascii_case(s))
-        .ok_or_else(|| Error::InvalidOption {
-            op: None,
-            option: "nulls",
-            value: s.to_string(),
-            accepted: "skip, propagate, carry, identity",
-        })
-    }
-}
-
-/// What an integer overflow does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Overflow {
-    /// Wrap around in the result type, as NumPy does ("arithmetic is modular").
-    #[default]
-    Wrap,
-    /// Stop with [`Error::Overflow`] naming the row. Also applies to the `dtype=` cast:
-    /// a value that does not fit the requested type is an overflow, not a wrap.
-    Error,
-}
-
-impl Overflow {
-    /// The text form accepted by [`FromStr`] and the engines' `overflow` option.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Overflow::Wrap => "wrap",
-            Overflow::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Overflow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Overflow {
-    type Err = Error;
-
-    /// Parses `wrap` or `error` (any case).
+named_values! {
+    /// What an integer overflow does.
     ///
     /// ```
     /// assert_eq!("error".parse::<cumulus::Overflow>()?, cumulus::Overflow::Error);
     /// # Ok::<(), cumulus::Error>(())
     /// ```
-    fn from_str(s: &str) -> Result<Self, Error> {
-        [Overflow::Wrap, Overflow::Error]
-            .into_iter()
-            .find(|o| o.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| Error::InvalidOption {
-                op: None,
-                option: "overflow",
-                value: s.to_string(),
-                accepted: "wrap, error",
-            })
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub enum Overflow as "overflow" {
+        /// Wrap around in the result type, as NumPy does ("arithmetic is modular").
+        #[default]
+        Wrap = "wrap",
+        /// Stop with [`Error::Overflow`] naming the row. Also applies to the `dtype=`
+        /// cast: a value that does not fit the requested type is an overflow, not a wrap.
+        Error = "error",
     }
 }
 
@@ -292,7 +218,8 @@ impl FromStr for Axis {
                 op: None,
                 option: "axis",
                 value: s.to_string(),
-                accepted: "an integer (negative counts from the end) or none",
+                reason: None,
+                accepted: ACCEPTED_AXIS.to_string(),
             })
     }
 }
@@ -359,70 +286,131 @@ impl ScanOptions {
     }
 }
 
-/// Parses a `dtype=` name: NumPy's names (`int8`, `uint64`, `float16`, `bool`, ...), their
-/// NumPy aliases (`half`, `single`, `double`, `float`, `int`) and Arrow's names (`Int64`,
-/// `Float64`, `Boolean`, ...), in any case.
-///
-/// ```
-/// use arrow::datatypes::DataType;
-/// assert_eq!(cumulus::parse_dtype("float32")?, DataType::Float32);
-/// assert_eq!(cumulus::parse_dtype("UInt16")?, DataType::UInt16);
-/// assert!(cumulus::parse_dtype("utf8").is_err());
-/// # Ok::<(), cumulus::Error>(())
-/// ```
-///
-/// # Errors
-/// [`Error::InvalidOption`] naming the accepted names.
-pub fn parse_dtype(name: &str) -> Result<DataType, Error> {
-    let t = name.trim().to_ascii_lowercase();
-    let dtype = match t.as_str() {
-        "bool" | "boolean" => DataType::Boolean,
-        "int8" | "i8" => DataType::Int8,
-        "int16" | "i16" => DataType::Int16,
-        "int32" | "i32" => DataType::Int32,
-        "int64" | "i64" | "int" => DataType::Int64,
-        "uint8" | "u8" => DataType::UInt8,
-        "uint16" | "u16" => DataType::UInt16,
-        "uint32" | "u32" => DataType::UInt32,
-        "uint64" | "u64" => DataType::UInt64,
-        "float16" | "f16" | "half" => DataType::Float16,
-        "float32" | "f32" | "single" => DataType::Float32,
-        "float64" | "f64" | "double" | "float" => DataType::Float64,
-        _ => {
-            return Err(Error::InvalidOption {
-                op: None,
-                option: "dtype",
-                value: name.to_string(),
-                accepted: DTYPE_NAMES,
-            });
-        }
-    };
-    Ok(dtype)
+named_values! {
+    /// The options of a scan, by name: the one list that every surface spells (the SQL
+    /// parameters, the Python keywords, the command's help), with what each accepts.
+    ///
+    /// ```
+    /// use cumulus::{NullPolicy, ScanOption, ScanOptions};
+    /// let mut options = ScanOptions::default();
+    /// ScanOption::Nulls.set_from_text(&mut options, "carry")?;
+    /// assert_eq!(options.nulls, NullPolicy::Carry);
+    /// // The value sets do not overlap, so a value says which option it is.
+    /// assert_eq!(ScanOption::recognize("int8"), Some(ScanOption::Dtype));
+    /// assert_eq!(ScanOption::recognize("skip"), Some(ScanOption::Nulls));
+    /// assert_eq!(ScanOption::recognize("-1"), Some(ScanOption::Axis));
+    /// assert_eq!(ScanOption::recognize("sometimes"), None);
+    /// # Ok::<(), cumulus::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum ScanOption as "option" {
+        /// [`ScanOptions::dtype`].
+        Dtype = "dtype",
+        /// [`ScanOptions::nulls`].
+        Nulls = "nulls",
+        /// [`ScanOptions::overflow`].
+        Overflow = "overflow",
+        /// [`ScanOptions::axis`].
+        Axis = "axis",
+        /// [`ScanOptions::reverse`].
+        Reverse = "reverse",
+    }
 }
 
-/// The `dtype=` names, as listed in error messages.
-pub(crate) const DTYPE_NAMES: &str =
-    "bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float16, float32, float64";
+impl ScanOption {
+    /// What the option chooses, in one line.
+    pub const fn summary(self) -> &'static str {
+        match self {
+            ScanOption::Dtype => {
+                "the type every element is cast to (NumPy's unsafe cast) and the scan runs and wraps in"
+            }
+            ScanOption::Nulls => "what a null does to the output and to the running value",
+            ScanOption::Overflow => {
+                "what an integer overflow does: wrap as NumPy, or stop with an error naming the row"
+            }
+            ScanOption::Axis => {
+                "the dimension of an N-dimensional column to scan along (NumPy's axis)"
+            }
+            ScanOption::Reverse => "scan from the last element to the first",
+        }
+    }
 
-/// The NumPy name of a `dtype=` target, the inverse of [`parse_dtype`].
-// Used by the engine adapters that print options as text (SQL).
-#[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
-pub(crate) fn dtype_name(dtype: &DataType) -> Option<&'static str> {
-    Some(match dtype {
-        DataType::Boolean => "bool",
-        DataType::Int8 => "int8",
-        DataType::Int16 => "int16",
-        DataType::Int32 => "int32",
-        DataType::Int64 => "int64",
-        DataType::UInt8 => "uint8",
-        DataType::UInt16 => "uint16",
-        DataType::UInt32 => "uint32",
-        DataType::UInt64 => "uint64",
-        DataType::Float16 => "float16",
-        DataType::Float32 => "float32",
-        DataType::Float64 => "float64",
-        _ => return None,
-    })
+    /// What the option accepts as text, as listed in messages.
+    ///
+    /// ```
+    /// assert_eq!(cumulus::ScanOption::Overflow.accepted_values(), "wrap, error");
+    /// ```
+    pub fn accepted_values(self) -> String {
+        match self {
+            ScanOption::Dtype => crate::dtype::accepted_dtypes(),
+            ScanOption::Nulls => NullPolicy::accepted(),
+            ScanOption::Overflow => Overflow::accepted(),
+            ScanOption::Axis => ACCEPTED_AXIS.to_string(),
+            ScanOption::Reverse => ACCEPTED_REVERSE.to_string(),
+        }
+    }
+
+    /// Sets this option of `options` from its text form (what [`ScanOption::value_text`]
+    /// writes).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] naming the option and its accepted values.
+    pub fn set_from_text(self, options: &mut ScanOptions, text: &str) -> Result<(), Error> {
+        match self {
+            ScanOption::Dtype => options.dtype = Some(crate::parse_dtype(text)?),
+            ScanOption::Nulls => options.nulls = text.parse()?,
+            ScanOption::Overflow => options.overflow = text.parse()?,
+            ScanOption::Axis => options.axis = text.parse()?,
+            ScanOption::Reverse => options.reverse = parse_bool(text)?,
+        }
+        Ok(())
+    }
+
+    /// The option's value in `options` as text, which [`ScanOption::set_from_text`] reads
+    /// back; `None` for a `dtype` left to NumPy's rule.
+    ///
+    /// ```
+    /// use cumulus::{ScanOption, ScanOptions};
+    /// let options = ScanOptions::default().with_axis(-1);
+    /// assert_eq!(ScanOption::Axis.value_text(&options).as_deref(), Some("-1"));
+    /// assert_eq!(ScanOption::Dtype.value_text(&options), None);
+    /// ```
+    pub fn value_text(self, options: &ScanOptions) -> Option<String> {
+        Some(match self {
+            ScanOption::Dtype => crate::dtype_name(options.dtype.as_ref()?),
+            ScanOption::Nulls => options.nulls.to_string(),
+            ScanOption::Overflow => options.overflow.to_string(),
+            ScanOption::Axis => options.axis.to_string(),
+            ScanOption::Reverse => options.reverse.to_string(),
+        })
+    }
+
+    /// The option a value written as text belongs to, if any. The options' value sets do
+    /// not overlap (type names, policy names, `wrap`/`error`, integers and `none`,
+    /// `true`/`false`), so a value alone says which option it sets.
+    pub fn recognize(text: &str) -> Option<ScanOption> {
+        ScanOption::ALL.into_iter().find(|option| {
+            let mut probe = ScanOptions::default();
+            option.set_from_text(&mut probe, text).is_ok()
+        })
+    }
+}
+
+const ACCEPTED_AXIS: &str = "an integer (negative counts from the end) or none";
+const ACCEPTED_REVERSE: &str = "true or false";
+
+fn parse_bool(text: &str) -> Result<bool, Error> {
+    match text.trim() {
+        t if t.eq_ignore_ascii_case("true") => Ok(true),
+        t if t.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(Error::InvalidOption {
+            op: None,
+            option: "reverse",
+            value: text.to_string(),
+            reason: None,
+            accepted: ACCEPTED_REVERSE.to_string(),
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -430,20 +418,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_dtype_name_round_trips() {
-        for name in DTYPE_NAMES.split(", ") {
-            let dtype = parse_dtype(name).unwrap();
-            assert_eq!(dtype_name(&dtype), Some(name));
+    fn every_option_reads_back_what_it_writes() {
+        let options = ScanOptions::default()
+            .with_dtype(DataType::Decimal128(20, 2))
+            .with_nulls(NullPolicy::Identity)
+            .with_overflow(Overflow::Error)
+            .with_axis(-2)
+            .with_reverse(true);
+        let mut read = ScanOptions::default();
+        for option in ScanOption::ALL {
+            let text = option.value_text(&options).unwrap();
+            option.set_from_text(&mut read, &text).unwrap();
+            assert_eq!(ScanOption::recognize(&text), Some(option), "{text}");
         }
+        assert_eq!(read, options);
     }
 
     #[test]
     fn bad_values_name_the_option_and_the_accepted_values() {
-        let err = "sometimes".parse::<NullPolicy>().unwrap_err().to_string();
-        assert!(err.contains("nulls") && err.contains("skip, propagate, carry, identity"));
-        let err = parse_dtype("utf8").unwrap_err().to_string();
-        assert!(err.contains("dtype") && err.contains("float64"), "{err}");
         let err = "x".parse::<Axis>().unwrap_err().to_string();
-        assert!(err.contains("axis"), "{err}");
+        assert!(err.contains("option axis"), "{err}");
+        let mut options = ScanOptions::default();
+        let err = ScanOption::Reverse
+            .set_from_text(&mut options, "yes")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("true or false"), "{err}");
+        let err = "frobnicate".parse::<Operation>().unwrap_err().to_string();
+        assert!(
+            err.contains("cumsum, cumprod, nancumsum, nancumprod, cummax, cummin"),
+            "{err}"
+        );
     }
 }

@@ -2,18 +2,22 @@
 //! shapes and axes, the streaming [`Scanner`], and NumPy's `out=`. Engine adapters call
 //! this layer; it calls the [`crate::kernels`].
 
+mod decimal;
 mod leaf;
+mod nested;
 mod out;
 mod scanner;
 mod shape;
+mod tensor;
 pub(crate) mod types;
 
 use arrow::array::{Array, ArrayRef};
 use arrow::datatypes::{DataType, Field};
 
-pub use out::{scan_in_place, scan_into};
+pub use out::{scan_in_place, scan_into, scan_into_dyn};
 pub(crate) use scanner::Plan;
 pub use scanner::Scanner;
+pub use tensor::tensor_field;
 
 use crate::{Operation, Result, ScanOptions};
 

@@ -5,12 +5,15 @@ use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
 use arrow::datatypes::{ArrowPrimitiveType, DataType};
 
 use crate::array::leaf::{
-    Failure, LeafJob, element_source, output_nulls, scan_in_place_values, scan_values,
+    Failure, LeafJob, RunningState, Stateful, element_source, output_nulls, scan_in_place_values,
+    scan_values,
 };
+use crate::array::nested::{Decomposed, null_bits};
 use crate::array::scanner::{Plan, Scanner};
-use crate::array::shape::{ColumnShape, null_bits};
-use crate::array::types::{accepted_types, promote_types};
-use crate::kernels::bits::{copy_bits, set_range};
+use crate::array::shape::ColumnShape;
+use crate::array::types::accepted_types;
+use crate::dtype::{NumpyElement, OutSlice, promote_types, with_out_slice};
+use crate::kernels::bits::set_range;
 use crate::kernels::{Arith, Element, Layout};
 use crate::{Error, Operation, Overflow, Result, ScanOptions, scan};
 
@@ -18,7 +21,9 @@ use crate::{Error, Operation, Overflow, Result, ScanOptions, scan};
 const CHUNK_ELEMENTS: usize = 8192;
 
 /// NumPy's `out=`: writes the result into `out` without allocating an output column and
-/// returns its validity (one bit per element of `out`).
+/// returns its validity (one bit per element of `out`). `out` is a slice of any of
+/// NumPy's element types (`bool`, `i8` ... `u64`, `f16`, `f32`, `f64`); for a type known
+/// only at run time use [`scan_into_dyn`].
 ///
 /// `out` holds every element of the result in row-major order (for an N-dimensional
 /// column, the elements of all its rows). As in NumPy, without a `dtype` the scan runs in
@@ -32,32 +37,73 @@ const CHUNK_ELEMENTS: usize = 8192;
 /// copy of the whole column.
 ///
 /// ```
-/// use arrow::array::Float64Array;
-/// use arrow::datatypes::Int64Type;
+/// use arrow::array::{BooleanArray, Float64Array};
 /// use cumulus::{Operation, ScanOptions};
 ///
 /// let x = Float64Array::from(vec![1.5, 2.5, 3.5]);
 /// let mut out = [0i64; 3];
-/// let nulls = cumulus::scan_into::<Int64Type>(Operation::Cumsum, &x, &ScanOptions::default(), &mut out)?;
+/// let nulls = cumulus::scan_into(Operation::Cumsum, &x, &ScanOptions::default(), &mut out)?;
 /// assert_eq!(out, [1, 4, 7]); // NumPy: np.cumsum(x, out=np.empty(3, np.int64))
 /// assert!(nulls.is_none());
+///
+/// // A bool out: NumPy computes in bool (a running or), as np.cumsum(b, out=bool_array).
+/// let b = BooleanArray::from(vec![false, true, false]);
+/// let mut flags = [false; 3];
+/// cumulus::scan_into(Operation::Cumsum, &b, &ScanOptions::default(), &mut flags)?;
+/// assert_eq!(flags, [false, true, true]);
 /// # Ok::<(), cumulus::Error>(())
 /// ```
 ///
 /// # Errors
 /// [`Error::OutSize`] when `out` does not have one slot per result element, and the
 /// errors of [`scan`].
-pub fn scan_into<P>(
+pub fn scan_into<T: NumpyElement>(
     op: Operation,
     array: &dyn Array,
     options: &ScanOptions,
-    out: &mut [P::Native],
+    out: &mut [T],
+) -> Result<Option<NullBuffer>> {
+    scan_into_dyn(op, array, options, T::out_slice(out))
+}
+
+/// [`scan_into`] with `out`'s element type chosen at run time: an [`OutSlice`] wraps a
+/// typed slice, or raw bytes with their type ([`OutSlice::try_from_bytes`], for buffers
+/// from NumPy or an Arrow `MutableBuffer`).
+///
+/// ```
+/// use arrow::array::Int8Array;
+/// use arrow::datatypes::DataType;
+/// use cumulus::{Operation, OutSlice, ScanOptions};
+///
+/// let x = Int8Array::from(vec![100, 100, 100]);
+/// let mut raw = [0u8; 3];
+/// let out = OutSlice::try_from_bytes(&DataType::Int8, &mut raw)?;
+/// cumulus::scan_into_dyn(Operation::Cumsum, &x, &ScanOptions::default(), out)?;
+/// assert_eq!(raw.map(|b| b as i8), [100, -56, 44]); // runs in int8, as NumPy with out=int8
+/// # Ok::<(), cumulus::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`scan_into`].
+pub fn scan_into_dyn(
+    op: Operation,
+    array: &dyn Array,
+    options: &ScanOptions,
+    out: OutSlice<'_>,
+) -> Result<Option<NullBuffer>> {
+    with_out_slice!(out, |out| scan_into_typed(op, array, options, out))
+}
+
+fn scan_into_typed<T>(
+    op: Operation,
+    array: &dyn Array,
+    options: &ScanOptions,
+    out: &mut [T],
 ) -> Result<Option<NullBuffer>>
 where
-    P: ArrowPrimitiveType,
-    P::Native: Element + Arith,
+    T: NumpyElement + Element + Arith + Stateful,
 {
-    let out_type = P::DATA_TYPE;
+    let out_type = T::DATA_TYPE;
     let shape = ColumnShape::of(op, array.data_type(), None)?;
     let mut options = options.clone();
     if options.dtype.is_none() {
@@ -99,10 +145,10 @@ where
             out_type: &plan.leaf_out,
             layout,
             validity: validity.as_ref().map(null_bits),
-            skip_nulls: validity.clone(),
+            input_nulls: validity.clone(),
         };
-        let written = scan_values(&job, parts.leaf.as_ref(), &mut None, out)
-            .map_err(|failure| failure_error(&plan, &parts, failure))?;
+        let written = scan_values(&job, parts.leaf.as_ref(), &mut RunningState::Empty, out)
+            .map_err(|failure| failure_error(&plan, Some(&parts), failure))?;
         return Ok(output_nulls(&job, written, n));
     }
     scan_into_by_chunks(plan, array, out)
@@ -147,7 +193,7 @@ fn scan_into_by_chunks<T: Element>(
             .load(0, &mut out[at..at + len])
             .map_err(|_| unsupported(result.data_type()))?;
         match output_shape.effective_validity(&parts) {
-            Some(nulls) => copy_bits(&mut validity, at, null_bits(&nulls)),
+            Some(nulls) => copy_validity(&mut validity, at, &nulls),
             None => set_range(&mut validity, at, at + len, true),
         }
     }
@@ -181,7 +227,7 @@ pub fn scan_in_place<P>(
 ) -> Result<ArrayRef>
 where
     P: ArrowPrimitiveType,
-    P::Native: Element + Arith,
+    P::Native: NumpyElement,
 {
     let plan = Plan::new(op, array.data_type(), None, options)?;
     if plan.leaf_out != *array.data_type() {
@@ -206,26 +252,16 @@ where
         out_type: &plan.leaf_out,
         layout: Layout::single(n),
         validity: validity.as_ref().map(null_bits),
-        skip_nulls: validity.clone(),
+        input_nulls: validity.clone(),
     };
-    let written = scan_in_place_values(
+    let values = P::Native::out_slice(buffer.typed_data_mut::<P::Native>());
+    let written = with_out_slice!(values, |values| scan_in_place_values(
         &job,
         &data_type,
-        buffer.typed_data_mut::<P::Native>(),
-        &mut None,
-    )
-    .map_err(|failure| match failure {
-        Failure::Overflow(index) => Error::Overflow {
-            op,
-            data_type: plan.leaf_out.clone(),
-            location: format!("row {index}"),
-        },
-        Failure::Unsupported => Error::UnsupportedType {
-            op,
-            data_type: data_type.clone(),
-            accepted: accepted_types(op),
-        },
-    })?;
+        values,
+        &mut RunningState::Empty
+    ))
+    .map_err(|failure| failure_error(&plan, None, failure))?;
     let nulls = output_nulls(&job, written, n);
     let values = ScalarBuffer::<P::Native>::new(Buffer::from(buffer), 0, n);
     Ok(std::sync::Arc::new(
@@ -233,21 +269,16 @@ where
     ))
 }
 
-fn failure_error(
-    plan: &Plan,
-    parts: &crate::array::shape::Decomposed<'_>,
-    failure: Failure,
-) -> Error {
-    match failure {
-        Failure::Overflow(index) => Error::Overflow {
-            op: plan.op,
-            data_type: plan.leaf_out.clone(),
-            location: plan.shape.locate(parts, index, 0),
-        },
-        Failure::Unsupported => Error::UnsupportedType {
-            op: plan.op,
-            data_type: plan.input_type.clone(),
-            accepted: accepted_types(plan.op),
-        },
-    }
+/// The error of a failed leaf scan; `parts` locates an overflow in an N-dimensional
+/// column (without it the index is the row).
+fn failure_error(plan: &Plan, parts: Option<&Decomposed<'_>>, failure: Failure) -> Error {
+    plan.failure_error(failure, |index| match parts {
+        Some(parts) => plan.shape.locate(parts, index, 0),
+        None => (index, None),
+    })
+}
+
+/// Copies the validity bits of `nulls` into bits `at..` of `bitmap`.
+pub(crate) fn copy_validity(bitmap: &mut [u8], at: usize, nulls: &NullBuffer) {
+    arrow::util::bit_mask::set_bits(bitmap, nulls.validity(), at, nulls.offset(), nulls.len());
 }

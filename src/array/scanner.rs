@@ -5,10 +5,12 @@ use std::collections::HashMap;
 use arrow::array::{Array, ArrayRef};
 use arrow::datatypes::{DataType, Field};
 
-use crate::array::leaf::{AnyState, Failure, LeafJob, scan_leaf};
-use crate::array::shape::{AxisPlan, ColumnShape, null_bits};
+use crate::array::leaf::{Failure, LeafJob, RunningState, scan_leaf};
+use crate::array::nested::null_bits;
+use crate::array::shape::{AxisPlan, ColumnShape};
 use crate::array::types::{accepted_types, element_result_type};
-use crate::{Error, NullPolicy, Operation, Overflow, Result, ScanOptions};
+use crate::policy::OutputNulls;
+use crate::{Error, Operation, Overflow, Result, ScanOptions};
 
 /// Everything decided before any data is seen.
 #[derive(Debug, Clone)]
@@ -57,20 +59,48 @@ impl Plan {
     }
 
     /// The output field for an input field: same name, the output type, the metadata kept
-    /// (an `arrow.fixed_shape_tensor` stays one unless flattened).
+    /// (an `arrow.fixed_shape_tensor` stays one unless flattened). Nullable exactly when
+    /// the policy can leave a null row ([`crate::NullPolicy::output_nullable`]); the
+    /// element fields of a nested output say the same of the elements.
     pub fn output_field(&self, input: &Field) -> Field {
         let mut metadata = input.metadata().clone();
+        let flat_output = self.axis == AxisPlan::Flatten || self.shape.levels.is_empty();
         if self.axis == AxisPlan::Flatten {
             metadata.retain(|k, _| !k.starts_with("ARROW:extension:"));
         }
-        let nested_nulls =
-            self.options.nulls != NullPolicy::Identity && !self.shape.levels.is_empty();
-        Field::new(
-            input.name(),
-            self.output_type.clone(),
-            input.is_nullable() || nested_nulls,
-        )
-        .with_metadata(metadata)
+        let nulls = self.options.nulls;
+        let nullable = if flat_output {
+            // Every element of a flattened column is a row of the output: it is null
+            // where the element, or a list holding it, is null.
+            nulls.output_nullable(input.is_nullable() || self.shape.has_nullable_levels())
+        } else {
+            input.is_nullable() && nulls.keeps_null_rows()
+        };
+        Field::new(input.name(), self.output_type.clone(), nullable).with_metadata(metadata)
+    }
+
+    /// The error of a failed leaf scan; `locate` turns an element index into its row
+    /// and position.
+    pub fn failure_error(
+        &self,
+        failure: Failure,
+        locate: impl FnOnce(usize) -> (usize, Option<Vec<usize>>),
+    ) -> Error {
+        match failure {
+            Failure::Overflow(index) => {
+                let (row, element) = locate(index);
+                Error::Overflow {
+                    op: self.op,
+                    data_type: self.leaf_out.clone(),
+                    row,
+                    element,
+                }
+            }
+            Failure::Bug(what) => Error::Internal {
+                op: self.op,
+                reason: what.to_string(),
+            },
+        }
     }
 }
 
@@ -98,7 +128,7 @@ impl Plan {
 #[derive(Debug)]
 pub struct Scanner {
     plan: Plan,
-    state: AnyState,
+    state: RunningState,
     rows_seen: usize,
     /// Where the next chunk starts, for error messages, when the caller said so.
     next_chunk_row: Option<usize>,
@@ -132,7 +162,7 @@ impl Scanner {
     pub(crate) fn from_plan(plan: Plan) -> Self {
         Scanner {
             plan,
-            state: None,
+            state: RunningState::Empty,
             rows_seen: 0,
             next_chunk_row: None,
             failed: false,
@@ -185,7 +215,7 @@ impl Scanner {
 
     /// Forgets the running state: the next chunk starts a new scan.
     pub fn reset(&mut self) {
-        self.state = None;
+        self.state = RunningState::Empty;
         self.rows_seen = 0;
         self.next_chunk_row = None;
         self.failed = false;
@@ -219,9 +249,12 @@ impl Scanner {
             None => plan.shape.layout(plan.axis, parts.rows),
         };
         let flat_output = plan.axis == AxisPlan::Flatten || plan.shape.levels.is_empty();
-        let skip_nulls = match (plan.options.nulls, flat_output) {
-            (NullPolicy::Skip, true) => validity.clone(),
-            (NullPolicy::Skip, false) => parts.leaf.logical_nulls(),
+        // The input's nulls, as the output keeps them under Skip: every null element
+        // when the output is flat, the elements' own nulls when it is nested again (null
+        // rows stay on the rebuilt lists).
+        let input_nulls = match (plan.options.nulls.output_nulls(), flat_output) {
+            (OutputNulls::Input, true) => validity.clone(),
+            (OutputNulls::Input, false) => parts.leaf.logical_nulls(),
             _ => None,
         };
         let job = LeafJob {
@@ -232,10 +265,10 @@ impl Scanner {
             out_type: &plan.leaf_out,
             layout,
             validity: validity.as_ref().map(null_bits),
-            skip_nulls,
+            input_nulls,
         };
         // Lanes within a row start afresh in every chunk; lanes across rows continue.
-        let mut fresh = None;
+        let mut fresh = RunningState::Empty;
         let state = if plan.axis.crosses_rows() {
             &mut self.state
         } else {
@@ -243,20 +276,11 @@ impl Scanner {
         };
         let leaf = match scan_leaf(&job, parts.leaf.as_ref(), state) {
             Ok(leaf) => leaf,
-            Err(Failure::Overflow(index)) => {
+            Err(failure) => {
+                // The running state is half updated: the scan cannot go on.
                 self.failed = true;
-                return Err(Error::Overflow {
-                    op: plan.op,
-                    data_type: plan.leaf_out.clone(),
-                    location: plan.shape.locate(&parts, index, first_row),
-                });
-            }
-            Err(Failure::Unsupported) => {
-                return Err(Error::UnsupportedType {
-                    op: plan.op,
-                    data_type: plan.input_type.clone(),
-                    accepted: accepted_types(plan.op),
-                });
+                return Err(plan
+                    .failure_error(failure, |index| plan.shape.locate(&parts, index, first_row)));
             }
         };
         debug_assert_eq!(leaf.len(), n);

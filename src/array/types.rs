@@ -3,39 +3,27 @@
 
 use arrow::datatypes::{DECIMAL128_MAX_PRECISION, DECIMAL256_MAX_PRECISION, DataType};
 
-use crate::options::{DTYPE_NAMES, OpKind};
+use crate::dtype::{Kind, dtype_names, numpy_dtype};
+use crate::options::OpKind;
 use crate::{Error, Operation, Result};
 
-/// What the sums and max/min accept, as listed in error messages.
-pub(crate) const ACCEPTED_SUMS: &str = "bool, int8-int64, uint8-uint64, float16, float32, float64, Decimal128, Decimal256, Duration, and FixedSizeList, List or LargeList columns of these";
-/// What the products accept, as listed in error messages.
-pub(crate) const ACCEPTED_PRODUCTS: &str = "bool, int8-int64, uint8-uint64, float16, float32, float64, and FixedSizeList, List or LargeList columns of these (products of decimals and durations are not defined, as in NumPy and Polars)";
-
-pub(crate) fn accepted_types(op: Operation) -> &'static str {
+/// What `op` accepts as input, as listed in error messages.
+pub(crate) fn accepted_types(op: Operation) -> String {
     match op.kind() {
-        OpKind::Prod => ACCEPTED_PRODUCTS,
-        _ => ACCEPTED_SUMS,
+        OpKind::Prod => format!(
+            "{}, and FixedSizeList, List or LargeList columns of these (products of decimals and durations are not defined, as in NumPy and Polars)",
+            dtype_names()
+        ),
+        _ => format!(
+            "{}, Decimal128, Decimal256, Duration, and FixedSizeList, List or LargeList columns of these",
+            dtype_names()
+        ),
     }
 }
 
 /// The element types NumPy has: bool, the integers and the floats.
 pub(crate) fn is_numpy_type(t: &DataType) -> bool {
-    use DataType::*;
-    matches!(
-        t,
-        Boolean
-            | Int8
-            | Int16
-            | Int32
-            | Int64
-            | UInt8
-            | UInt16
-            | UInt32
-            | UInt64
-            | Float16
-            | Float32
-            | Float64
-    )
+    numpy_dtype(t).is_some()
 }
 
 /// NumPy's result type of a scan over elements of type `input` with `dtype=` (the
@@ -63,7 +51,7 @@ pub(crate) fn element_result_type(
                 op,
                 input: input.clone(),
                 dtype: d.clone(),
-                accepted: DTYPE_NAMES.to_string(),
+                accepted: dtype_names().to_string(),
             }),
         };
     }
@@ -126,97 +114,15 @@ pub(crate) fn element_result_type(
     }
 }
 
-/// NumPy's default result type for a NumPy element type.
+/// NumPy's default result type for a NumPy element type: sums and products widen bool
+/// and the integers narrower than 64 bits to int64 (uint64 for unsigned ones).
 fn default_numpy_result(kind: OpKind, input: &DataType) -> DataType {
-    use DataType::*;
-    match (kind, input) {
-        (OpKind::Max | OpKind::Min, t) => t.clone(),
-        (_, Boolean | Int8 | Int16 | Int32) => Int64,
-        (_, UInt8 | UInt16 | UInt32) => UInt64,
-        (_, t) => t.clone(),
+    match (kind, numpy_dtype(input).map(|d| (d.kind, d.size))) {
+        (OpKind::Max | OpKind::Min, _) => input.clone(),
+        (_, Some((Kind::Bool | Kind::Signed, ..8))) => DataType::Int64,
+        (_, Some((Kind::Unsigned, ..8))) => DataType::UInt64,
+        _ => input.clone(),
     }
-}
-
-/// NumPy's `np.promote_types(a, b)` for its element types: the type a scan with `out=`
-/// but no `dtype=` runs in. `None` when either is not a NumPy element type.
-pub(crate) fn promote_types(a: &DataType, b: &DataType) -> Option<DataType> {
-    use DataType::*;
-    #[derive(PartialEq, Clone, Copy)]
-    enum Kind {
-        Bool,
-        Signed,
-        Unsigned,
-        Float,
-    }
-    fn describe(t: &DataType) -> Option<(Kind, u8)> {
-        Some(match t {
-            Boolean => (Kind::Bool, 1),
-            Int8 => (Kind::Signed, 1),
-            Int16 => (Kind::Signed, 2),
-            Int32 => (Kind::Signed, 4),
-            Int64 => (Kind::Signed, 8),
-            UInt8 => (Kind::Unsigned, 1),
-            UInt16 => (Kind::Unsigned, 2),
-            UInt32 => (Kind::Unsigned, 4),
-            UInt64 => (Kind::Unsigned, 8),
-            Float16 => (Kind::Float, 2),
-            Float32 => (Kind::Float, 4),
-            Float64 => (Kind::Float, 8),
-            _ => return None,
-        })
-    }
-    fn build(kind: Kind, size: u8) -> DataType {
-        match (kind, size) {
-            (Kind::Bool, _) => Boolean,
-            (Kind::Signed, 1) => Int8,
-            (Kind::Signed, 2) => Int16,
-            (Kind::Signed, 4) => Int32,
-            (Kind::Signed, 8) => Int64,
-            (Kind::Unsigned, 1) => UInt8,
-            (Kind::Unsigned, 2) => UInt16,
-            (Kind::Unsigned, 4) => UInt32,
-            (Kind::Unsigned, 8) => UInt64,
-            (Kind::Float, 2) => Float16,
-            (Kind::Float, 4) => Float32,
-            _ => Float64,
-        }
-    }
-    let ((ka, sa), (kb, sb)) = (describe(a)?, describe(b)?);
-    let promoted = match (ka, kb) {
-        (Kind::Bool, _) => b.clone(),
-        (_, Kind::Bool) => a.clone(),
-        (x, y) if x == y => build(x, sa.max(sb)),
-        (Kind::Float, _) | (_, Kind::Float) => {
-            let (float, int) = if ka == Kind::Float {
-                (sa, sb)
-            } else {
-                (sb, sa)
-            };
-            // The smallest float that holds every value of the integer: 8-bit integers fit
-            // half, 16-bit float, wider ones only double.
-            let needed = match int {
-                1 => 2,
-                2 => 4,
-                _ => 8,
-            };
-            build(Kind::Float, float.max(needed))
-        }
-        _ => {
-            let (signed, unsigned) = if ka == Kind::Signed {
-                (sa, sb)
-            } else {
-                (sb, sa)
-            };
-            if signed > unsigned {
-                build(Kind::Signed, signed)
-            } else if unsigned < 8 {
-                build(Kind::Signed, unsigned * 2)
-            } else {
-                Float64
-            }
-        }
-    };
-    Some(promoted)
 }
 
 #[cfg(test)]
@@ -268,24 +174,5 @@ mod tests {
             err.to_string()
                 .contains("products of decimals and durations")
         );
-    }
-
-    #[test]
-    fn promotion_follows_numpy() {
-        for (a, b, expected) in [
-            (Int8, UInt8, Int16),
-            (Int64, UInt64, Float64),
-            (UInt32, Int32, Int64),
-            (Int8, Float16, Float16),
-            (Int16, Float16, Float32),
-            (Int32, Float32, Float64),
-            (UInt8, Float32, Float32),
-            (Boolean, Int8, Int8),
-            (Float16, Float64, Float64),
-            (Int64, Int8, Int64),
-        ] {
-            assert_eq!(promote_types(&a, &b), Some(expected.clone()), "{a} {b}");
-            assert_eq!(promote_types(&b, &a), Some(expected), "{b} {a}");
-        }
     }
 }

@@ -8,8 +8,7 @@ use arrow::datatypes::DataType;
 use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{Expr, Signature, Volatility, lit};
 
-use crate::options::dtype_name;
-use crate::{Axis, Error, NullPolicy, Operation, Overflow, ScanOptions, parse_dtype};
+use crate::{Axis, Error, NullPolicy, Operation, Overflow, ScanOptions, dtype_name, parse_dtype};
 
 /// The parameters of every function, in order: `cumsum(x, dtype, nulls, overflow, axis,
 /// reverse)`.
@@ -153,7 +152,8 @@ pub(crate) fn parse_options(op: Operation, args: &[OptionArg<'_>]) -> Result<Sca
                 op: Some(op),
                 option: name,
                 value: value.to_string(),
-                accepted,
+                reason: None,
+                accepted: accepted.to_string(),
             })
         };
         // The value as text, when it is a string of any flavour.
@@ -161,7 +161,7 @@ pub(crate) fn parse_options(op: Operation, args: &[OptionArg<'_>]) -> Result<Sca
         match *name {
             "dtype" => {
                 let text = text.ok_or_else(wrong_type)?;
-                options.dtype = Some(parse_sql_dtype(text).map_err(|e| plan_error(e.for_op(op)))?);
+                options.dtype = Some(parse_dtype(text).map_err(|e| plan_error(e.for_op(op)))?);
             }
             "nulls" => {
                 let text = text.ok_or_else(wrong_type)?;
@@ -195,15 +195,6 @@ pub(crate) fn parse_options(op: Operation, args: &[OptionArg<'_>]) -> Result<Sca
     Ok(options)
 }
 
-/// A `dtype` name: NumPy's names through [`parse_dtype`], then Arrow's type syntax for the
-/// types `parse_dtype` has no name for (decimals of another precision, durations).
-///
-/// # Errors
-/// [`parse_dtype`]'s error when neither reads the text.
-fn parse_sql_dtype(text: &str) -> crate::Result<DataType> {
-    parse_dtype(text).or_else(|err| DataType::from_str(text.trim()).map_err(|_| err))
-}
-
 /// The arguments after `x` that spell `options` in a call: the shortest list that gives
 /// every option that differs from [`sql_defaults`], with NULL for the defaults before them.
 /// Builders put them in the call so that the column name says what was asked for and
@@ -214,9 +205,7 @@ pub(crate) fn option_literals(options: &ScanOptions) -> Vec<Expr> {
     let mut args = vec![
         match &options.dtype {
             None => null(),
-            Some(t) => lit(dtype_name(t)
-                .map(str::to_string)
-                .unwrap_or_else(|| t.to_string())),
+            Some(t) => lit(dtype_name(t)),
         },
         if options.nulls == defaults.nulls {
             null()

@@ -2,16 +2,9 @@
 //! first, starting at a bit offset.
 
 /// A read-only view of `len` bits starting at bit `offset` of `bytes` (LSB first).
-///
-/// ```
-/// use cumulus::kernels::Bits;
-/// let bits = Bits::new(&[0b1111_0110], 1, 5);
-/// assert_eq!(bits.get(0), true);
-/// assert_eq!(bits.get(2), false);
-/// assert_eq!(bits.count_zeros(), 1);
-/// ```
+
 #[derive(Debug, Clone, Copy)]
-pub struct Bits<'a> {
+pub(crate) struct Bits<'a> {
     bytes: &'a [u8],
     offset: usize,
     len: usize,
@@ -36,11 +29,6 @@ impl<'a> Bits<'a> {
     /// The number of bits in the view.
     pub fn len(&self) -> usize {
         self.len
-    }
-
-    /// Whether the view is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Bit `i` of the view.
@@ -90,19 +78,6 @@ impl<'a> Bits<'a> {
         !self.word(i) & mask
     }
 
-    /// The number of set bits.
-    pub fn count_ones(&self) -> usize {
-        (0..self.len)
-            .step_by(64)
-            .map(|i| self.word(i).count_ones() as usize)
-            .sum()
-    }
-
-    /// The number of cleared bits.
-    pub fn count_zeros(&self) -> usize {
-        self.len - self.count_ones()
-    }
-
     /// Calls `f` with the index of every cleared bit, in increasing order, 64 bits at a
     /// time, so sparse nulls cost little.
     #[inline]
@@ -143,7 +118,7 @@ impl<'a> Bits<'a> {
 }
 
 /// Sets bits `start..end` of an LSB-first bitmap to `value`.
-pub fn set_range(bytes: &mut [u8], start: usize, end: usize, value: bool) {
+pub(crate) fn set_range(bytes: &mut [u8], start: usize, end: usize, value: bool) {
     if start >= end {
         return;
     }
@@ -160,40 +135,6 @@ pub fn set_range(bytes: &mut [u8], start: usize, end: usize, value: bool) {
     apply(&mut bytes[first_byte], head_mask);
     bytes[first_byte + 1..last_byte].fill(if value { 0xFF } else { 0 });
     apply(&mut bytes[last_byte], tail_mask);
-}
-
-/// Packs booleans into an LSB-first bitmap held in a plain `Vec<u8>`, which both arrow-rs
-/// and polars-arrow can adopt without copying.
-pub fn pack(values: &[bool]) -> Vec<u8> {
-    let mut bytes = vec![0u8; values.len().div_ceil(8)];
-    for (byte, chunk) in bytes.iter_mut().zip(values.chunks(8)) {
-        *byte = chunk
-            .iter()
-            .enumerate()
-            .fold(0, |acc, (i, &bit)| acc | ((bit as u8) << i));
-    }
-    bytes
-}
-
-/// Copies `src` into bits `start..start + src.len()` of `dst`.
-pub fn copy_bits(dst: &mut [u8], start: usize, src: Bits<'_>) {
-    for i in (0..src.len).step_by(64) {
-        let word = src.word(i);
-        let n = (src.len - i).min(64);
-        if (start + i).is_multiple_of(8) && n == 64 {
-            let at = (start + i) / 8;
-            dst[at..at + 8].copy_from_slice(&word.to_le_bytes());
-            continue;
-        }
-        for b in 0..n {
-            let p = start + i + b;
-            if word & (1 << b) != 0 {
-                dst[p / 8] |= 1 << (p % 8);
-            } else {
-                dst[p / 8] &= !(1 << (p % 8));
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -219,7 +160,6 @@ mod tests {
                 bits.for_each_zero(|i| zeros.push(i));
                 let expected_zeros: Vec<usize> = (0..len).filter(|&i| !expected[i]).collect();
                 assert_eq!(zeros, expected_zeros);
-                assert_eq!(bits.count_zeros(), expected_zeros.len());
                 assert_eq!(bits.first_zero(false), expected_zeros.first().copied());
                 assert_eq!(bits.first_zero(true), expected_zeros.last().copied());
                 let ones: Vec<usize> = (0..len).filter(|&i| expected[i]).collect();
@@ -245,21 +185,5 @@ mod tests {
                 assert_eq!(bit, !(start..end).contains(&i));
             }
         }
-    }
-
-    #[test]
-    fn pack_is_lsb_first() {
-        let values = [true, false, true, true, false, false, false, false, true];
-        assert_eq!(pack(&values), vec![0b0000_1101, 0b1]);
-        assert_eq!(naive(&pack(&values), 0, 9), values.to_vec());
-    }
-
-    #[test]
-    fn copy_bits_moves_a_shifted_view() {
-        let src = [0b1010_1100u8, 0b0101_0011];
-        let mut dst = vec![0u8; 3];
-        copy_bits(&mut dst, 5, Bits::new(&src, 2, 11));
-        assert_eq!(naive(&dst, 5, 11), naive(&src, 2, 11));
-        assert_eq!(naive(&dst, 0, 5), vec![false; 5]);
     }
 }

@@ -11,9 +11,6 @@ use half::f16;
 /// A scalar that NumPy can cast to and from: `bool`, the eight integer types and the
 /// three float types.
 pub trait Element: Copy + Send + Sync + std::fmt::Debug + 'static {
-    /// `true` for the float types.
-    const IS_FLOAT: bool = false;
-
     /// C's conversion from a signed integer (wrapping, or rounding to nearest).
     fn from_i64(v: i64) -> Self;
     /// C's conversion from an unsigned integer.
@@ -126,8 +123,6 @@ integer_element!(u64, cvtt_u64, u64, from_u64, checked_from_u64);
 macro_rules! float_element {
     ($t:ty, $from_i64:expr, $from_u64:expr, $from_f64:expr, $to_f64:expr) => {
         impl Element for $t {
-            const IS_FLOAT: bool = true;
-
             fn from_i64(v: i64) -> Self {
                 $from_i64(v)
             }

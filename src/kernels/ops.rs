@@ -1,6 +1,5 @@
 //! The four scan operations as tiny combine functions, generic over the element type.
 
-use arrow::datatypes::i256;
 use half::f16;
 
 /// `values[i]` if `keep`, else `fill`, for a float type `F` with bit pattern type `B`,
@@ -48,7 +47,7 @@ fn pick_bits<F: Copy, B: Copy + Into<u64> + TryFrom<u64>>(
 /// `bool` follows NumPy: addition is a logical or, multiplication a logical and.
 pub trait Arith: Copy + PartialOrd + Send + Sync + std::fmt::Debug + 'static {
     /// The additive identity NumPy substitutes for NaN and for nulls under
-    /// [`crate::NullPolicy::Identity`] (`+0.0` for floats).
+    /// `NullPolicy::Identity` (`+0.0` for floats).
     const ZERO: Self;
     /// The multiplicative identity.
     const ONE: Self;
@@ -125,27 +124,6 @@ macro_rules! integer_arith {
 }
 
 integer_arith!(i8, i16, i32, i64, i128, u8, u16, u32, u64);
-
-impl Arith for i256 {
-    const ZERO: Self = i256::ZERO;
-    const ONE: Self = i256::ONE;
-    const SUM_NEUTRAL: Self = i256::ZERO;
-    const LOWEST: Self = i256::MIN;
-    const HIGHEST: Self = i256::MAX;
-
-    fn add_wrapping(self, other: Self) -> Self {
-        self.wrapping_add(other)
-    }
-    fn add_checked(self, other: Self) -> Option<Self> {
-        self.checked_add(other)
-    }
-    fn mul_wrapping(self, other: Self) -> Self {
-        self.wrapping_mul(other)
-    }
-    fn mul_checked(self, other: Self) -> Option<Self> {
-        self.checked_mul(other)
-    }
-}
 
 macro_rules! float_arith {
     ($t:ty, $neg_inf:expr, $inf:expr) => {
@@ -252,7 +230,7 @@ pub trait ScanOp<T>: Copy + Send + Sync {
     /// The element that leaves the running value unchanged bit for bit. Nulls that must
     /// not affect the running value are replaced by it, and every lane starts from it.
     fn neutral(&self) -> T;
-    /// The value a null counts as under [`crate::NullPolicy::Identity`] and a NaN counts
+    /// The value a null counts as under `NullPolicy::Identity` and a NaN counts
     /// as in the `nan*` operations.
     fn identity(&self) -> T;
     /// The next running value, wrapping on integer overflow.

@@ -1,8 +1,11 @@
 //! Every NumPy golden fixture, bit for bit, on plain, sliced, nested and tensor columns.
 
-use arrow::array::Array;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayData, ArrayRef, BooleanArray, make_array};
+use arrow::buffer::MutableBuffer;
 use arrow::datatypes::*;
-use cumulus::{Axis, Operation, ScanOptions, scan_field, scan_into};
+use cumulus::{Axis, Operation, OutSlice, ScanOptions, scan_field, scan_into_dyn};
 
 use crate::fixtures::{
     self, Case, Nesting, arrow_type, depth, flat_array, leaf_type, nest, render,
@@ -142,34 +145,28 @@ fn numpy_golden_fixtures_bit_for_bit() {
     );
 }
 
-macro_rules! into_out {
-    ($case:expr, $column:expr, $options:expr, $t:ty) => {{
-        let n = $case.expected.as_ref().unwrap().values.len();
-        let mut out = vec![Default::default(); n];
-        scan_into::<$t>($case.op, $column, $options, &mut out).map_err(|e| e.to_string())?;
-        Ok(arrow::array::PrimitiveArray::<$t>::from_iter_values(out)).map(|a| render(&a))
-    }};
-}
-
+/// Runs an `out=` case through the runtime-typed `scan_into_dyn`, with `out` as raw bytes
+/// of the fixture's `out` type (as a NumPy array's buffer reaches us).
 fn run_out(case: &Case) -> Result<Vec<String>, String> {
     let flat = flat_array(&case.input.dtype, &case.input.values, 2);
     let (_, column) = nest(flat, &case.input.shape, Nesting::Lists);
     let mut options = ScanOptions::default().with_axis(case.axis);
     options.dtype = case.dtype.clone();
-    let column = column.as_ref();
-    match case.out.as_deref().unwrap() {
-        "int8" => into_out!(case, column, &options, Int8Type),
-        "int16" => into_out!(case, column, &options, Int16Type),
-        "int64" => into_out!(case, column, &options, Int64Type),
-        "uint8" => into_out!(case, column, &options, UInt8Type),
-        "uint64" => into_out!(case, column, &options, UInt64Type),
-        "float16" => into_out!(case, column, &options, Float16Type),
-        "float32" => into_out!(case, column, &options, Float32Type),
-        "float64" => into_out!(case, column, &options, Float64Type),
-        other => Err(format!(
-            "no out= buffer of {other} (Arrow has no primitive bool buffer)"
+    let out_type = arrow_type(case.out.as_deref().unwrap());
+    let n = case.expected.as_ref().unwrap().values.len();
+    let size = cumulus::dtype::numpy_dtype(&out_type).unwrap().size;
+    let mut buffer = MutableBuffer::from_len_zeroed(n * size);
+    let out = OutSlice::try_from_bytes(&out_type, buffer.as_slice_mut()).unwrap();
+    scan_into_dyn(case.op, column.as_ref(), &options, out).map_err(|e| e.to_string())?;
+    let result: ArrayRef = match out_type {
+        DataType::Boolean => Arc::new(BooleanArray::from_iter(
+            buffer.as_slice().iter().map(|&b| Some(b != 0)),
         )),
-    }
+        _ => make_array(
+            ArrayData::try_new(out_type, n, None, 0, vec![buffer.into()], vec![]).unwrap(),
+        ),
+    };
+    Ok(render(result.as_ref()))
 }
 
 #[test]
@@ -177,15 +174,14 @@ fn numpy_out_fixtures() {
     let fixtures = fixtures::load();
     let mut failures = vec![];
     let mut ran = 0;
+    let mut platform = 0;
     for case in fixtures.cases.iter().filter(|c| c.out.is_some()) {
-        if case.out.as_deref() == Some("bool") {
-            continue;
-        }
         ran += 1;
         let want = &case.expected.as_ref().unwrap().values;
         match run_out(case) {
             Ok(got) if &got == want => {}
             Ok(got) if case.tagged("platform") => {
+                platform += 1;
                 eprintln!(
                     "platform out= case {}: got {got:?} want {want:?}",
                     case.name
@@ -196,6 +192,10 @@ fn numpy_out_fixtures() {
         }
     }
     assert!(ran >= 20, "the out= fixtures ran");
+    assert_eq!(
+        platform, 0,
+        "every platform-tagged out= case matches NumPy here"
+    );
     assert!(
         failures.is_empty(),
         "out= mismatches:\n{}",

@@ -120,9 +120,7 @@ fn scan_into_a_dense_nested_column_equals_scan() {
                         .as_ref(),
                 );
                 let mut out = vec![0i64; 24];
-                let validity =
-                    cumulus::scan_into::<Int64Type>(op, column.as_ref(), &options, &mut out)
-                        .unwrap();
+                let validity = cumulus::scan_into(op, column.as_ref(), &options, &mut out).unwrap();
                 assert_eq!(out, expected, "{op} axis {axis:?} reverse {reverse}");
                 assert!(validity.is_none());
             }
@@ -139,7 +137,6 @@ fn scan_into_a_dense_nested_column_reports_overflow_like_scan() {
     let expected = cumulus::scan(Operation::Cumsum, column.as_ref(), &options).unwrap_err();
     let mut out = vec![0i64; 8];
     let actual =
-        cumulus::scan_into::<Int64Type>(Operation::Cumsum, column.as_ref(), &options, &mut out)
-            .unwrap_err();
+        cumulus::scan_into(Operation::Cumsum, column.as_ref(), &options, &mut out).unwrap_err();
     assert_eq!(actual.to_string(), expected.to_string());
 }

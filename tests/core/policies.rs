@@ -464,7 +464,9 @@ fn errors_name_the_operation_the_type_and_what_is_accepted() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.starts_with("cummax: unsupported input type Utf8; accepted: bool, int8-int64"),
+        err.starts_with(
+            "cummax: unsupported input type Utf8; accepted: bool, int8, int16, int32, int64, uint8"
+        ),
         "{err}"
     );
     let nulls = NullArray::new(3);
@@ -513,7 +515,7 @@ fn errors_name_the_operation_the_type_and_what_is_accepted() {
         "{err}"
     );
     let mut out = [0i64; 2];
-    let err = cumulus::scan_into::<Int64Type>(
+    let err = cumulus::scan_into(
         Operation::Cumsum,
         &Int64Array::from(vec![1]),
         &ScanOptions::default(),
@@ -562,7 +564,7 @@ fn tensor_metadata_errors_are_reported() {
         .to_string();
     assert!(err.contains("not a permutation"), "{err}");
     let err = run(r#"{"dim_names":["a"]}"#).unwrap_err().to_string();
-    assert!(err.contains("no \"shape\""), "{err}");
+    assert!(err.contains("missing field `shape`"), "{err}");
     // Axis 2 exists for a [2, 2] tensor column (m x 2 x 2).
     let (_, y) = cumulus::scan_field(
         Operation::Cumsum,
@@ -633,7 +635,7 @@ fn in_place_reuses_a_unique_buffer_and_falls_back_otherwise() {
 fn scan_into_writes_nested_results_row_major() {
     let x = matrix(&[Some([Some(1), Some(2)]), None, Some([Some(3), Some(4)])]);
     let mut out = [0.0f64; 6];
-    let validity = cumulus::scan_into::<Float64Type>(
+    let validity = cumulus::scan_into(
         Operation::Cumsum,
         x.as_ref(),
         &ScanOptions::default().with_axis(0),

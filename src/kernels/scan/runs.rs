@@ -1,0 +1,338 @@
+//! Lanes of consecutive elements: 1-D columns, the last axis, lists. Each lane is
+//! scanned block by block in scan order; the null policy is applied to whole runs of a
+//! block at once.
+
+use super::state::Lane;
+use super::{BLOCK, Scan, Source};
+use crate::kernels::bits::{Bits, set_range};
+use crate::kernels::ops::{Arith, ScanOp};
+use crate::policy::NullPolicy;
+
+/// Independent lanes over the given ranges of consecutive elements.
+pub(super) fn scan_lanes<T: Arith, O: ScanOp<T>>(
+    config: &Scan<O>,
+    source: &dyn Source<T>,
+    validity: Option<Bits<'_>>,
+    ranges: impl Iterator<Item = std::ops::Range<usize>>,
+    out: &mut [T],
+    out_validity: &mut Option<&mut [u8]>,
+) -> Result<(), usize> {
+    for range in ranges {
+        let mut lane = Lane::fresh(config.op.neutral());
+        scan_lane(
+            config,
+            source,
+            validity,
+            range,
+            out,
+            out_validity,
+            &mut lane,
+        )?;
+    }
+    Ok(())
+}
+
+/// `outer` lanes of `len` consecutive elements (the last axis of a fixed-size column).
+pub(super) fn scan_rows<T: Arith, O: ScanOp<T>>(
+    config: &Scan<O>,
+    source: &dyn Source<T>,
+    validity: Option<Bits<'_>>,
+    outer: usize,
+    len: usize,
+    out: &mut [T],
+    out_validity: &mut Option<&mut [u8]>,
+) -> Result<(), usize> {
+    // Carry and Propagate with nulls need each row's own policy state; short rows without
+    // them are scanned many at a time so a row costs no more than its elements.
+    let policy_per_row = validity.is_some() && config.writes_validity();
+    if policy_per_row || len == 0 || len > BLOCK {
+        let ranges = (0..outer).map(|o| o * len..(o + 1) * len);
+        return scan_lanes(config, source, validity, ranges, out, out_validity);
+    }
+    let direct = source.values();
+    if let Some(values) = direct.filter(|_| validity.is_none() && !config.checked) {
+        let total = outer * len;
+        if short_rows(config, &values[..total], &mut out[..total], len) {
+            if let Some(bits) = out_validity.as_deref_mut() {
+                set_range(bits, 0, total, true);
+            }
+            return Ok(());
+        }
+    }
+    let rows_per_block = BLOCK / len;
+    let fill = config.fill();
+    for first_row in (0..outer).step_by(rows_per_block) {
+        let rows = rows_per_block.min(outer - first_row);
+        let (start, end) = (first_row * len, (first_row + rows) * len);
+        let block = &mut out[start..end];
+        if direct.is_none() {
+            source.load(start, block)?;
+        }
+        for (r, row) in block.chunks_exact_mut(len).enumerate() {
+            let at = start + r * len;
+            let input = direct.map_or(Input::Loaded, |values| Input::Slice(&values[at..at + len]));
+            let row_validity = validity.map(|v| v.slice(at, len));
+            let mut acc = config.op.neutral();
+            run(config, input, row, row_validity, fill, &mut acc).map_err(|i| at + i)?;
+        }
+        if let Some(bits) = out_validity.as_deref_mut() {
+            set_range(bits, start, end, true);
+        }
+    }
+    Ok(())
+}
+
+/// The last axis of a column of short rows (up to 8 elements) without nulls, in one pass
+/// with the row length known at compile time: for `m x 4` columns the per-row cost of the
+/// general path exceeds the scan. `false` when `len` is not short.
+fn short_rows<T: Arith, O: ScanOp<T>>(
+    config: &Scan<O>,
+    values: &[T],
+    out: &mut [T],
+    len: usize,
+) -> bool {
+    fn rows<T: Arith, O: ScanOp<T>, const N: usize>(config: &Scan<O>, values: &[T], out: &mut [T]) {
+        let op = config.op;
+        for (row, row_out) in values.chunks_exact(N).zip(out.chunks_exact_mut(N)) {
+            let mut a = op.neutral();
+            let mut step = |k: usize| {
+                a = op.combine(a, row[k]);
+                row_out[k] = a;
+            };
+            if config.reverse {
+                (0..N).rev().for_each(&mut step);
+            } else {
+                (0..N).for_each(&mut step);
+            }
+        }
+    }
+    match len {
+        1 => rows::<T, O, 1>(config, values, out),
+        2 => rows::<T, O, 2>(config, values, out),
+        3 => rows::<T, O, 3>(config, values, out),
+        4 => rows::<T, O, 4>(config, values, out),
+        5 => rows::<T, O, 5>(config, values, out),
+        6 => rows::<T, O, 6>(config, values, out),
+        7 => rows::<T, O, 7>(config, values, out),
+        8 => rows::<T, O, 8>(config, values, out),
+        _ => return false,
+    }
+    true
+}
+
+/// One lane of consecutive elements, block by block in scan order.
+pub(super) fn scan_lane<T: Arith, O: ScanOp<T>>(
+    config: &Scan<O>,
+    source: &dyn Source<T>,
+    validity: Option<Bits<'_>>,
+    range: std::ops::Range<usize>,
+    out: &mut [T],
+    out_validity: &mut Option<&mut [u8]>,
+    lane: &mut Lane<T>,
+) -> Result<(), usize> {
+    let starts = range.clone().step_by(BLOCK);
+    let direct = source.values();
+    let mut step = |start: usize| -> Result<(), usize> {
+        let end = (start + BLOCK).min(range.end);
+        let block = &mut out[start..end];
+        let block_validity = validity.map(|v| v.slice(start, end - start));
+        let input = match direct {
+            Some(values) => Input::Slice(&values[start..end]),
+            None => {
+                source.load(start, block)?;
+                Input::Loaded
+            }
+        };
+        let block_out_validity = out_validity.as_deref_mut().map(|bits| (bits, start));
+        apply_policy(
+            config,
+            input,
+            block,
+            block_validity,
+            lane,
+            block_out_validity,
+        )
+        .map_err(|i| start + i)
+    };
+    if config.reverse {
+        starts.rev().try_for_each(&mut step)
+    } else {
+        starts.into_iter().try_for_each(&mut step)
+    }
+}
+
+/// Where a block's elements are: already loaded into the output block, or still in the
+/// input (the scan reads them there and writes the output once).
+#[derive(Clone, Copy)]
+pub(super) enum Input<'a, T> {
+    Loaded,
+    Slice(&'a [T]),
+}
+
+/// Applies the null policy to one block of a lane and runs the operation over it.
+/// Errors are indices into the block.
+fn apply_policy<T: Arith, O: ScanOp<T>>(
+    config: &Scan<O>,
+    input: Input<'_, T>,
+    block: &mut [T],
+    validity: Option<Bits<'_>>,
+    lane: &mut Lane<T>,
+    out_validity: Option<(&mut [u8], usize)>,
+) -> Result<(), usize> {
+    let n = block.len();
+    match config.nulls {
+        NullPolicy::Skip | NullPolicy::Identity => {
+            run(config, input, block, validity, config.fill(), &mut lane.acc)
+        }
+        NullPolicy::Carry => {
+            // The output turns valid at the first valid element in scan order.
+            let scan_start = (n > 0).then(|| if config.reverse { n - 1 } else { 0 });
+            let first_valid = match validity {
+                Some(v) if !lane.nulls.seen => v.first_one(config.reverse),
+                _ => scan_start,
+            };
+            if let Some((bits, at)) = out_validity {
+                let valid = match first_valid {
+                    None => 0..0,
+                    Some(q) if config.reverse => 0..q + 1,
+                    Some(q) => q..n,
+                };
+                set_range(bits, at, at + n, false);
+                set_range(bits, at + valid.start, at + valid.end, true);
+            }
+            lane.nulls.seen |= first_valid.is_some();
+            run(
+                config,
+                input,
+                block,
+                validity,
+                config.op.neutral(),
+                &mut lane.acc,
+            )
+        }
+        NullPolicy::Propagate => {
+            // Elements from the first null on (in scan order) are neither scanned nor valid.
+            let live = if lane.nulls.poisoned {
+                0..0
+            } else {
+                match validity.and_then(|v| v.first_zero(config.reverse)) {
+                    None => 0..n,
+                    Some(q) => {
+                        lane.nulls.poisoned = true;
+                        if config.reverse { q + 1..n } else { 0..q }
+                    }
+                }
+            };
+            if let Some((bits, at)) = out_validity {
+                set_range(bits, at, at + n, false);
+                set_range(bits, at + live.start, at + live.end, true);
+            }
+            let input = match input {
+                Input::Slice(values) => Input::Slice(&values[live.clone()]),
+                Input::Loaded => Input::Loaded,
+            };
+            let offset = live.start;
+            let fill = config.op.neutral();
+            run(config, input, &mut block[live], None, fill, &mut lane.acc).map_err(|i| offset + i)
+        }
+    }
+}
+
+/// The operation over a block in scan order, writing `block`. Elements marked null in
+/// `validity` count as `fill`. Errors are indices into the block.
+#[inline]
+pub(super) fn run<T: Arith, O: ScanOp<T>>(
+    config: &Scan<O>,
+    input: Input<'_, T>,
+    block: &mut [T],
+    validity: Option<Bits<'_>>,
+    fill: T,
+    acc: &mut T,
+) -> Result<(), usize> {
+    let op = config.op;
+    match (config.checked, config.reverse) {
+        (false, false) => run_in::<T, O, false, false>(op, input, block, validity, fill, acc),
+        (false, true) => run_in::<T, O, false, true>(op, input, block, validity, fill, acc),
+        (true, false) => run_in::<T, O, true, false>(op, input, block, validity, fill, acc),
+        (true, true) => run_in::<T, O, true, true>(op, input, block, validity, fill, acc),
+    }
+}
+
+#[inline(always)]
+fn combine<T: Arith, O: ScanOp<T>, const CHECKED: bool>(op: O, acc: T, x: T) -> Option<T> {
+    if CHECKED {
+        op.checked_combine(acc, x)
+    } else {
+        Some(op.combine(acc, x))
+    }
+}
+
+// Plain loops with the running value in a local: capturing it in closures can keep it in
+// memory and put a store-to-load forward on the dependency chain of every element. The
+// index is the element's position in the output and in an overflow error, hence the
+// indexed loops.
+#[inline(always)]
+#[allow(clippy::needless_range_loop)]
+fn run_in<T: Arith, O: ScanOp<T>, const CHECKED: bool, const REVERSE: bool>(
+    op: O,
+    input: Input<'_, T>,
+    block: &mut [T],
+    validity: Option<Bits<'_>>,
+    fill: T,
+    acc: &mut T,
+) -> Result<(), usize> {
+    let n = block.len();
+    let mut a = *acc;
+    // `x` joins the running value at position `i`, whose output it becomes.
+    macro_rules! step {
+        ($i:expr, $x:expr) => {{
+            let i = $i;
+            a = match combine::<T, O, CHECKED>(op, a, $x) {
+                Some(v) => v,
+                None => return Err(i),
+            };
+            block[i] = a;
+        }};
+    }
+    // The positions of `range` in scan order.
+    macro_rules! in_scan_order {
+        ($range:expr, |$i:ident| $body:expr) => {
+            if REVERSE {
+                for $i in ($range).rev() {
+                    $body;
+                }
+            } else {
+                for $i in $range {
+                    $body;
+                }
+            }
+        };
+    }
+    match (input, validity) {
+        (Input::Loaded, validity) => {
+            if let Some(v) = validity {
+                v.for_each_zero(|i| block[i] = fill);
+            }
+            in_scan_order!(0..n, |i| step!(i, block[i]));
+        }
+        (Input::Slice(values), None) => {
+            let values = &values[..n];
+            in_scan_order!(0..n, |i| step!(i, values[i]));
+        }
+        (Input::Slice(values), Some(bits)) => {
+            // A null selects `fill` without a branch (nulls are unpredictable, and a branch
+            // per element would mispredict on every one), 64 validity bits at a time.
+            let values = &values[..n];
+            let chunks = n.div_ceil(64);
+            for c in 0..chunks {
+                let start = if REVERSE { chunks - 1 - c } else { c } * 64;
+                let end = (start + 64).min(n);
+                let word = bits.word(start);
+                let pick = |i: usize| T::pick(values, i, (word >> (i - start)) & 1 != 0, fill);
+                in_scan_order!(start..end, |i| step!(i, pick(i)));
+            }
+        }
+    }
+    *acc = a;
+    Ok(())
+}

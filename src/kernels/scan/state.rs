@@ -1,0 +1,71 @@
+//! The running state carried from one chunk to the next.
+
+use crate::policy;
+
+/// The running state of lanes that continue from one chunk to the next: the running
+/// value of each lane and its null bookkeeping ([`policy::Lane`]: whether a value was
+/// seen, for Carry, and whether a null was seen, for Propagate). O(1) per lane.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ScanState<T> {
+    pub(super) acc: Vec<T>,
+    pub(super) nulls: Vec<policy::Lane>,
+    /// Whether any lane saw a null under Propagate (the fast paths then do not apply).
+    pub(super) any_poisoned: bool,
+}
+
+impl<T: Copy> ScanState<T> {
+    /// Fresh state for `lanes` lanes, each starting from `start` (the operation's neutral).
+    pub fn new(lanes: usize, start: T) -> Self {
+        ScanState {
+            acc: vec![start; lanes],
+            nulls: vec![policy::Lane::default(); lanes],
+            any_poisoned: false,
+        }
+    }
+
+    /// The number of lanes.
+    pub fn lanes(&self) -> usize {
+        self.acc.len()
+    }
+
+    /// The running values.
+    #[cfg(test)]
+    pub fn running(&self) -> &[T] {
+        &self.acc
+    }
+
+    pub(super) fn reset(&mut self, start: T) {
+        self.acc.fill(start);
+        self.nulls.fill(policy::Lane::default());
+        self.any_poisoned = false;
+    }
+
+    pub(super) fn lane(&self, k: usize) -> Lane<T> {
+        Lane {
+            acc: self.acc[k],
+            nulls: self.nulls[k],
+        }
+    }
+
+    pub(super) fn store(&mut self, k: usize, lane: Lane<T>) {
+        self.acc[k] = lane.acc;
+        self.nulls[k] = lane.nulls;
+        self.any_poisoned |= lane.nulls.poisoned;
+    }
+}
+
+/// One lane's running value and null bookkeeping, held in locals while it is scanned.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Lane<T> {
+    pub acc: T,
+    pub nulls: policy::Lane,
+}
+
+impl<T> Lane<T> {
+    pub fn fresh(start: T) -> Self {
+        Lane {
+            acc: start,
+            nulls: policy::Lane::default(),
+        }
+    }
+}
