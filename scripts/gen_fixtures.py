@@ -31,6 +31,8 @@ Each case has these keys:
   timedeltas the decimal string of their int64 count (NaT is "-9223372036854775808"),
   floats the zero-padded lowercase hex of their bits ("0x3c00", "0x3f800000",
   "0x3ff0000000000000").
+  ``cumulative_sum`` and ``cumulative_prod`` are NumPy 2's array-API functions, with the
+  extra key ``include_initial`` (a bool).
 - ``dtype``: null, or the name passed as NumPy's ``dtype=``.
 - ``axis``: null (flatten, NumPy's ``axis=None``) or an int, possibly negative or out of bounds.
 - ``out``: null, or the dtype name of an ``out=`` array of the result's shape that NumPy
@@ -71,6 +73,8 @@ OUTPUT = REPO_ROOT / "tests" / "fixtures" / "numpy_golden.json"
 MAX_OUTPUT_BYTES = 3 * 1024 * 1024
 
 OPS = ("cumsum", "cumprod", "nancumsum", "nancumprod", "cummax", "cummin")
+# NumPy 2's array-API functions (``include_initial`` recorded in each case).
+CUMULATIVE_OPS = ("cumulative_sum", "cumulative_prod")
 UFUNC_OPS = {"cummax": "maximum", "cummin": "minimum"}
 INT_TYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 FLOAT_TYPES = ("float16", "float32", "float64")
@@ -207,8 +211,10 @@ class Fixtures:
         self._names: set[str] = set()
 
     def add(self, op: str, label: str, a, *, dtype: str | None = None,
-            axis: int | None = None, out: str | None = None, tags: tuple[str, ...] = ()) -> None:
-        params = (("dtype", dtype), ("axis", axis), ("out", out))
+            axis: int | None = None, out: str | None = None, tags: tuple[str, ...] = (),
+            include_initial: bool | None = None) -> None:
+        params = (("dtype", dtype), ("axis", axis), ("out", out),
+                  ("include_initial", include_initial))
         suffix = [f"{key}={value}" for key, value in params if value is not None]
         name = "/".join([op, a.dtype.name, label, *suffix])
         if name in self._names:
@@ -216,10 +222,16 @@ class Fixtures:
         self._names.add(name)
         case = {"name": name, "op": op, "input": encode(a),
                 "dtype": dtype, "axis": axis, "out": out}
+        if include_initial is not None:
+            case["include_initial"] = include_initial
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                if out is None:
+                if include_initial is not None:
+                    kwargs = {} if dtype is None else {"dtype": dtype}
+                    result = getattr(np, op)(a, axis=axis, include_initial=include_initial,
+                                             **kwargs)
+                elif out is None:
                     result = run_op(op, a, dtype, axis)
                 else:
                     result = np.empty((a.size,) if axis is None else a.shape, dtype=out)
@@ -320,6 +332,73 @@ def add_float_edges(fx: Fixtures) -> None:
         fx.add_all_ops("negative-nan", float_from_bits(dtype, bits[2:]))
         for op in ("cumsum", "cummax"):
             fx.add(op, "nan-and-zeros", np.array([NAN, 0.0, -0.0], dtype=dtype), dtype="bool")
+
+
+# Signalling NaNs and payloads (each reproduced against NumPy on x86-64): a signalling NaN
+# that starts a lane is copied as it is; casts to and from half move payloads with
+# NumPy's bit routines; when the running value and the element are both NaN, the running
+# value's NaN wins.
+SIGNALLING_NAN_BITS = {"float16": 0x7C01, "float32": 0x7F800001, "float64": 0x7FF0000000000001}
+ONE_POINT_FIVE_BITS = {"float16": 0x3E00, "float32": 0x3FC00000, "float64": 0x3FF8000000000000}
+
+
+def add_nan_bits(fx: Fixtures) -> None:
+    tags = ("nan-payload",)
+    for dtype in FLOAT_TYPES:
+        snan, one_half = SIGNALLING_NAN_BITS[dtype], ONE_POINT_FIVE_BITS[dtype]
+        first = float_from_bits(dtype, [snan, one_half, one_half])
+        fx.add_all_ops("snan-first", first, tags=tags)
+        fx.add_all_ops("snan-last", first[::-1].copy(), tags=tags)
+        fx.add_all_ops("snan-alone", float_from_bits(dtype, [snan]), tags=tags)
+        grid = float_from_bits(dtype, [snan, one_half, snan, one_half, snan, one_half])
+        for shape in ((2, 3), (1, 3), (3, 2)):
+            for axis in (None, 0, 1, -1):
+                a = grid[:math.prod(shape)].reshape(shape)
+                fx.add_all_ops(f"snan-{shape_label(shape)}", a, axis=axis, tags=tags)
+        for target in FLOAT_TYPES:
+            if target != dtype:
+                for op in ("cumsum", "cummax", "cummin", "cumprod"):
+                    fx.add(op, "snan-first", first, dtype=target, tags=tags)
+    casts = {
+        "float16": [0x7C01, 0xFE02, 0x7D00, 0x3C00],
+        "float32": [0x7F800001, 0x7FA00000, 0xFFC00123, 0x7F802000, 0x3F800000],
+        "float64": [0x7FF0000000000001, 0x7FF4000000000000, 0xFFF8000000000123,
+                    0x7FF8000000000000, 0x3FF0000000000000],
+    }
+    for dtype, bits in casts.items():
+        a = float_from_bits(dtype, bits)
+        for target in FLOAT_TYPES:
+            if target != dtype:
+                for op in ("cummax", "cummin"):
+                    fx.add(op, "nan-payload-casts", a, dtype=target, tags=tags)
+    # Both NaN along axis 0: the running value's NaN wins.
+    both = float_from_bits("float64", [0xFFF8000000000123, 0x3FF0000000000000,
+                                       0x7FF8000000000000, 0x4000000000000000])
+    for op in ("cumsum", "cumprod"):
+        for axis in (0, 1):
+            fx.add(op, "both-nan", both.reshape(2, 2), axis=axis, tags=tags)
+
+
+def add_cumulative(fx: Fixtures) -> None:
+    """NumPy 2's cumulative_sum / cumulative_prod, include_initial both ways."""
+    for op in CUMULATIVE_OPS:
+        for include_initial in (False, True):
+            for in_type in NUMERIC_TYPES:
+                a = np.array(STANDARD_VALUES[in_type], dtype=in_type)
+                fx.add(op, "standard", a, include_initial=include_initial)
+                fx.add(op, "standard", a, axis=0, include_initial=include_initial)
+                for target in ("int8", "uint64", "float32", "float64"):
+                    fx.add(op, "standard", a, dtype=target, include_initial=include_initial)
+            fx.add(op, "empty", np.array([], dtype="int32"), include_initial=include_initial)
+            fx.add(op, "neg-zero", np.array([-0.0, -0.0], dtype="float64"),
+                   include_initial=include_initial)
+            for shape in ((2, 3), (4, 1), (0, 3), (2, 3, 4), (2, 0, 3)):
+                ndim = len(shape)
+                for dtype in ("int64", "float64", "bool"):
+                    a = nd_input(dtype, shape)
+                    for axis in (None, *range(ndim), *range(-ndim, 0), ndim):
+                        fx.add(op, shape_label(shape), a, axis=axis,
+                               include_initial=include_initial)
 
 
 def add_specific_edges(fx: Fixtures) -> None:
@@ -594,12 +673,14 @@ def main() -> None:
     add_type_matrix(fx)
     add_common_edges(fx)
     add_float_edges(fx)
+    add_nan_bits(fx)
     add_specific_edges(fx)
     add_long_random(fx)
     add_timedeltas(fx)
     add_nd(fx)
     add_out(fx)
     add_platform_casts(fx)
+    add_cumulative(fx)
     write_fixtures(fx.cases)
     sanity_check()
     print_summary(fx.cases)

@@ -94,8 +94,9 @@ mod options;
 mod policy;
 
 pub use array::{
-    Scanner, result_field, result_type, scan, scan_field, scan_in_place, scan_into, scan_into_dyn,
-    tensor_field,
+    Scanner, cumulative, cumulative_field, cumulative_prod, cumulative_result_field,
+    cumulative_sum, result_field, result_type, scan, scan_field, scan_in_place, scan_into,
+    scan_into_dyn, tensor_field,
 };
 pub use dtype::{NumpyElement, OutSlice, dtype_name, parse_dtype};
 pub use error::{Error, ErrorKind, Result};

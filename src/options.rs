@@ -113,6 +113,25 @@ impl Operation {
         matches!(self, Operation::NanCumsum | Operation::NanCumprod)
     }
 
+    /// The input types the operation accepts, as listed in messages.
+    ///
+    /// ```
+    /// let accepted = cumulus::Operation::Cumprod.accepted_types();
+    /// assert!(accepted.starts_with("bool, int8, int16"));
+    /// assert!(accepted.contains("products of decimals and durations are not defined"));
+    /// ```
+    pub fn accepted_types(self) -> String {
+        let numpy = crate::dtype::dtype_names();
+        match self.kind() {
+            OpKind::Prod => format!(
+                "{numpy}, and FixedSizeList, List or LargeList columns of these (products of decimals and durations are not defined, as in NumPy and Polars)"
+            ),
+            _ => format!(
+                "{numpy}, Decimal128, Decimal256, Duration, and FixedSizeList, List or LargeList columns of these"
+            ),
+        }
+    }
+
     /// One line saying what the operation computes, for generated documentation.
     pub const fn summary(self) -> &'static str {
         match self {
@@ -157,6 +176,10 @@ named_values! {
         Wrap = "wrap",
         /// Stop with [`Error::Overflow`] naming the row. Also applies to the `dtype=`
         /// cast: a value that does not fit the requested type is an overflow, not a wrap.
+        ///
+        /// An overflow is an error only where it would change an output: a value under
+        /// a null is never read, and under [`NullPolicy::Propagate`] the elements after
+        /// a null (which reach no output) neither fail their cast nor their arithmetic.
         Error = "error",
     }
 }

@@ -2,6 +2,7 @@
 //! shapes and axes, the streaming [`Scanner`], and NumPy's `out=`. Engine adapters call
 //! this layer; it calls the [`crate::kernels`].
 
+mod cumulative;
 mod decimal;
 mod leaf;
 mod nested;
@@ -14,6 +15,9 @@ pub(crate) mod types;
 use arrow::array::{Array, ArrayRef};
 use arrow::datatypes::{DataType, Field};
 
+pub use cumulative::{
+    cumulative, cumulative_field, cumulative_prod, cumulative_result_field, cumulative_sum,
+};
 pub use out::{scan_in_place, scan_into, scan_into_dyn};
 pub(crate) use scanner::Plan;
 pub use scanner::Scanner;

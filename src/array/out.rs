@@ -11,7 +11,6 @@ use crate::array::leaf::{
 use crate::array::nested::{Decomposed, null_bits};
 use crate::array::scanner::{Plan, Scanner};
 use crate::array::shape::ColumnShape;
-use crate::array::types::accepted_types;
 use crate::dtype::{NumpyElement, OutSlice, promote_types, with_out_slice};
 use crate::kernels::bits::set_range;
 use crate::kernels::{Arith, Element, Layout};
@@ -180,7 +179,7 @@ fn scan_into_by_chunks<T: Element>(
     let unsupported = |data_type: &DataType| Error::UnsupportedType {
         op,
         data_type: data_type.clone(),
-        accepted: accepted_types(op),
+        accepted: op.accepted_types(),
     };
     let mut validity = vec![0u8; out.len().div_ceil(8)];
     let mut scanner = Scanner::from_plan(plan);

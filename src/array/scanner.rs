@@ -8,7 +8,7 @@ use arrow::datatypes::{DataType, Field};
 use crate::array::leaf::{Failure, LeafJob, RunningState, scan_leaf};
 use crate::array::nested::null_bits;
 use crate::array::shape::{AxisPlan, ColumnShape};
-use crate::array::types::{accepted_types, element_result_type};
+use crate::array::types::element_result_type;
 use crate::policy::OutputNulls;
 use crate::{Error, Operation, Overflow, Result, ScanOptions};
 
@@ -40,7 +40,7 @@ impl Plan {
                 Error::UnsupportedType { .. } => Error::UnsupportedType {
                     op,
                     data_type: input_type.clone(),
-                    accepted: accepted_types(op),
+                    accepted: op.accepted_types(),
                 },
                 other => other,
             },
@@ -211,6 +211,55 @@ impl Scanner {
     /// ```
     pub fn set_next_chunk_row(&mut self, row: usize) {
         self.next_chunk_row = Some(row);
+    }
+
+    /// Scans a whole chunked column (the chunks of an Arrow `ChunkedArray`, a Polars
+    /// Series, a stream) in one call and returns the output chunks in the input's order:
+    /// with [`ScanOptions::reverse`] the chunks are pushed last first and the rows named
+    /// in errors are the column's. The output of any chunking equals the one-shot scan of
+    /// the concatenated column, which is never built.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow::array::{Array, ArrayRef, Int64Array};
+    /// use arrow::datatypes::DataType;
+    /// use cumulus::{Operation, ScanOptions, Scanner};
+    ///
+    /// let chunks: Vec<ArrayRef> = vec![
+    ///     Arc::new(Int64Array::from(vec![1, 2])),
+    ///     Arc::new(Int64Array::from(vec![3])),
+    /// ];
+    /// let options = ScanOptions::default().with_reverse(true);
+    /// let mut scanner = Scanner::try_new(Operation::Cumsum, &DataType::Int64, &options)?;
+    /// let out = scanner.scan_chunks(&chunks)?;
+    /// assert_eq!(out[0].as_ref(), &Int64Array::from(vec![6, 5]) as &dyn Array);
+    /// assert_eq!(out[1].as_ref(), &Int64Array::from(vec![3]) as &dyn Array);
+    /// # Ok::<(), cumulus::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Scanner::push`]; the scanner is reset first, so it may be reused.
+    pub fn scan_chunks(&mut self, chunks: &[ArrayRef]) -> Result<Vec<ArrayRef>> {
+        self.reset();
+        if !self.plan.options.reverse {
+            return chunks
+                .iter()
+                .map(|chunk| self.push(chunk.as_ref()))
+                .collect();
+        }
+        let mut starts = Vec::with_capacity(chunks.len());
+        let mut row = 0;
+        for chunk in chunks {
+            starts.push(row);
+            row += chunk.len();
+        }
+        let mut outputs = Vec::with_capacity(chunks.len());
+        for (chunk, &start) in chunks.iter().zip(&starts).rev() {
+            self.set_next_chunk_row(start);
+            outputs.push(self.push(chunk.as_ref())?);
+        }
+        outputs.reverse();
+        Ok(outputs)
     }
 
     /// Forgets the running state: the next chunk starts a new scan.

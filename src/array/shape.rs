@@ -16,7 +16,6 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field, FieldRef};
 
 use crate::array::tensor::{EXTENSION_METADATA, tensor_dims};
-use crate::array::types::accepted_types;
 use crate::kernels::Layout;
 use crate::{Axis, Error, NullPolicy, Operation, Result};
 
@@ -66,7 +65,7 @@ impl ColumnShape {
         let unsupported = || Error::UnsupportedType {
             op,
             data_type: data_type.clone(),
-            accepted: accepted_types(op),
+            accepted: op.accepted_types(),
         };
         let mut levels = vec![];
         let mut dims = vec![];

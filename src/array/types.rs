@@ -7,20 +7,6 @@ use crate::dtype::{Kind, dtype_names, numpy_dtype};
 use crate::options::OpKind;
 use crate::{Error, Operation, Result};
 
-/// What `op` accepts as input, as listed in error messages.
-pub(crate) fn accepted_types(op: Operation) -> String {
-    match op.kind() {
-        OpKind::Prod => format!(
-            "{}, and FixedSizeList, List or LargeList columns of these (products of decimals and durations are not defined, as in NumPy and Polars)",
-            dtype_names()
-        ),
-        _ => format!(
-            "{}, Decimal128, Decimal256, Duration, and FixedSizeList, List or LargeList columns of these",
-            dtype_names()
-        ),
-    }
-}
-
 /// The element types NumPy has: bool, the integers and the floats.
 pub(crate) fn is_numpy_type(t: &DataType) -> bool {
     numpy_dtype(t).is_some()
@@ -58,7 +44,7 @@ pub(crate) fn element_result_type(
     let unsupported = || Error::UnsupportedType {
         op,
         data_type: input.clone(),
-        accepted: accepted_types(op),
+        accepted: op.accepted_types(),
     };
     match input {
         Decimal128(_, s) | Decimal256(_, s) if kind != OpKind::Prod => {

@@ -80,6 +80,15 @@ pub trait Arith: Copy + PartialOrd + Send + Sync + std::fmt::Debug + 'static {
     fn pick(values: &[Self], i: usize, keep: bool, fill: Self) -> Self {
         std::hint::select_unpredictable(keep, values[i], fill)
     }
+    /// `result` of combining `acc` with an element, with the running value's NaN kept
+    /// when `acc` is one: x86 returns the first operand's NaN when both are NaN, and NumPy
+    /// puts the running value first, but the compiler may swap the operands of a float
+    /// addition. Paths that compile to such a swap use this to pin NumPy's choice.
+    #[inline(always)]
+    fn first_nan_wins(acc: Self, result: Self) -> Self {
+        let _ = acc;
+        result
+    }
     /// NumPy's `maximum(running, x)`. A NaN, running or new, wins; on a tie the running
     /// value stays, except for float32/float64 where NumPy's SIMD loops return the new
     /// element (so `maximum.accumulate([0.0, -0.0])` is `[0.0, -0.0]`).
@@ -126,7 +135,7 @@ macro_rules! integer_arith {
 integer_arith!(i8, i16, i32, i64, i128, u8, u16, u32, u64);
 
 macro_rules! float_arith {
-    ($t:ty, $neg_inf:expr, $inf:expr) => {
+    ($t:ty, $neg_inf:expr, $inf:expr, $quiet:expr) => {
         impl Arith for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -159,6 +168,15 @@ macro_rules! float_arith {
                 Self::from_bits(pick_bits(values, i, keep, fill.to_bits(), Self::to_bits))
             }
             #[inline(always)]
+            fn first_nan_wins(acc: Self, result: Self) -> Self {
+                if acc.is_nan() && result.is_nan() {
+                    // The running NaN, quieted as the hardware quiets it.
+                    Self::from_bits(acc.to_bits() | $quiet)
+                } else {
+                    result
+                }
+            }
+            #[inline(always)]
             fn numpy_max(self, x: Self) -> Self {
                 if self > x || self.is_nan() { self } else { x }
             }
@@ -170,8 +188,8 @@ macro_rules! float_arith {
     };
 }
 
-float_arith!(f64, f64::NEG_INFINITY, f64::INFINITY);
-float_arith!(f32, f32::NEG_INFINITY, f32::INFINITY);
+float_arith!(f64, f64::NEG_INFINITY, f64::INFINITY, 1 << 51);
+float_arith!(f32, f32::NEG_INFINITY, f32::INFINITY, 1 << 22);
 
 // NumPy computes half arithmetic in float and rounds back; float has more than
 // 2 * 11 + 2 bits of precision, so that is the correctly rounded half result. Its compiled
@@ -237,6 +255,20 @@ pub trait ScanOp<T>: Copy + Send + Sync {
     fn combine(&self, acc: T, x: T) -> T;
     /// The next running value, `None` on integer overflow.
     fn checked_combine(&self, acc: T, x: T) -> Option<T>;
+    /// The running value after the first element of a lane: the element itself, as
+    /// NumPy copies `a[0]` (combining it with the neutral start would quiet a signalling
+    /// NaN); `None` where even one element is out of range (a bounded sum).
+    #[inline(always)]
+    fn first(&self, x: T) -> Option<T> {
+        Some(x)
+    }
+    /// `result` (of combining `acc` with an element) with NumPy's choice between two NaNs
+    /// pinned: see [`Arith::first_nan_wins`]. Max and min choose without arithmetic.
+    #[inline(always)]
+    fn pin_nan(&self, acc: T, result: T) -> T {
+        let _ = acc;
+        result
+    }
 }
 
 /// Running sum.
@@ -257,6 +289,10 @@ pub struct Min;
 
 impl<T: Arith> ScanOp<T> for Sum {
     #[inline(always)]
+    fn pin_nan(&self, acc: T, result: T) -> T {
+        T::first_nan_wins(acc, result)
+    }
+    #[inline(always)]
     fn neutral(&self) -> T {
         T::SUM_NEUTRAL
     }
@@ -275,6 +311,10 @@ impl<T: Arith> ScanOp<T> for Sum {
 }
 
 impl<T: Arith> ScanOp<T> for Prod {
+    #[inline(always)]
+    fn pin_nan(&self, acc: T, result: T) -> T {
+        T::first_nan_wins(acc, result)
+    }
     #[inline(always)]
     fn neutral(&self) -> T {
         T::ONE
@@ -350,6 +390,9 @@ impl<T: Arith + std::ops::Neg<Output = T>> ScanOp<T> for BoundedSum<T> {
     }
     fn combine(&self, acc: T, x: T) -> T {
         self.checked_combine(acc, x).unwrap_or(acc)
+    }
+    fn first(&self, x: T) -> Option<T> {
+        self.checked_combine(T::ZERO, x)
     }
     fn checked_combine(&self, acc: T, x: T) -> Option<T> {
         let sum = acc.add_checked(x)?;

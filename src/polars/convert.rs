@@ -34,6 +34,12 @@ trait Native: NativeType {
     fn from_arrow_vec(values: Vec<Self::Arrow>) -> Vec<Self>;
 }
 
+/// The polars-arrow element type of an arrow-rs element type: the one place that pairs
+/// the two libraries' element types (the same Rust type for all but half floats).
+trait ArrowNative {
+    type Polars: Native<Arrow = Self>;
+}
+
 macro_rules! same_native {
     ($($t:ty),*) => {$(
         impl Native for $t {
@@ -41,6 +47,9 @@ macro_rules! same_native {
             fn from_arrow_vec(values: Vec<$t>) -> Vec<$t> {
                 values
             }
+        }
+        impl ArrowNative for $t {
+            type Polars = $t;
         }
     )*};
 }
@@ -68,25 +77,24 @@ impl Native for pf16 {
     }
 }
 
-/// Runs `$body` with `$T` the polars-arrow element type of a primitive arrow-rs type:
-/// the one place that pairs the two libraries' element types.
+impl ArrowNative for half::f16 {
+    type Polars = pf16;
+}
+
+/// Runs `$body` with `$T` the polars-arrow element type of a primitive arrow-rs type (the
+/// core's element types, whose list is `crate::dtype`'s, and decimals), or `$other`.
 macro_rules! with_native {
     ($dtype:expr, |$T:ident| $body:expr, _ => $other:expr) => {
-        with_native!(@pairs $dtype, $T, $body, $other;
-            ArrowType::Int8 => i8, ArrowType::Int16 => i16, ArrowType::Int32 => i32,
-            ArrowType::Int64 | ArrowType::Duration(_) => i64,
-            ArrowType::UInt8 => u8, ArrowType::UInt16 => u16, ArrowType::UInt32 => u32,
-            ArrowType::UInt64 => u64, ArrowType::Decimal128(..) => i128,
-            ArrowType::Float16 => pf16, ArrowType::Float32 => f32, ArrowType::Float64 => f64)
-    };
-    (@pairs $dtype:expr, $T:ident, $body:expr, $other:expr; $($arrow:pat => $native:ty),*) => {
-        match $dtype {
-            $($arrow => {
-                type $T = $native;
+        crate::dtype::dispatch_primitive!($dtype, |P| {
+            type $T = <<P as arrow::datatypes::ArrowPrimitiveType>::Native as ArrowNative>::Polars;
+            $body
+        }, _ => match $dtype {
+            ArrowType::Decimal128(..) => {
+                type $T = i128;
                 $body
-            })*
+            }
             _ => $other,
-        }
+        })
     };
 }
 

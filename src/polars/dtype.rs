@@ -18,19 +18,10 @@ const ITEM: &str = "item";
 /// durations, `Int128`, categoricals, ...).
 pub(crate) fn to_arrow(dtype: &DataType) -> Option<ArrowType> {
     use DataType as P;
+    if let Some(numpy) = numpy_to_arrow(dtype) {
+        return Some(numpy);
+    }
     Some(match dtype {
-        P::Boolean => ArrowType::Boolean,
-        P::Int8 => ArrowType::Int8,
-        P::Int16 => ArrowType::Int16,
-        P::Int32 => ArrowType::Int32,
-        P::Int64 => ArrowType::Int64,
-        P::UInt8 => ArrowType::UInt8,
-        P::UInt16 => ArrowType::UInt16,
-        P::UInt32 => ArrowType::UInt32,
-        P::UInt64 => ArrowType::UInt64,
-        P::Float16 => ArrowType::Float16,
-        P::Float32 => ArrowType::Float32,
-        P::Float64 => ArrowType::Float64,
         P::Decimal(precision, scale) => {
             ArrowType::Decimal128(u8::try_from(*precision).ok()?, i8::try_from(*scale).ok()?)
         }
@@ -51,19 +42,10 @@ pub(crate) fn to_arrow(dtype: &DataType) -> Option<ArrowType> {
 /// (`Decimal256`, second durations, ...).
 pub(crate) fn from_arrow(dtype: &ArrowType) -> Option<DataType> {
     use ArrowType as A;
+    if let Some(numpy) = numpy_from_arrow(dtype) {
+        return Some(numpy);
+    }
     Some(match dtype {
-        A::Boolean => DataType::Boolean,
-        A::Int8 => DataType::Int8,
-        A::Int16 => DataType::Int16,
-        A::Int32 => DataType::Int32,
-        A::Int64 => DataType::Int64,
-        A::UInt8 => DataType::UInt8,
-        A::UInt16 => DataType::UInt16,
-        A::UInt32 => DataType::UInt32,
-        A::UInt64 => DataType::UInt64,
-        A::Float16 => DataType::Float16,
-        A::Float32 => DataType::Float32,
-        A::Float64 => DataType::Float64,
         A::Decimal128(precision @ 1..=DECIMAL128_MAX_PRECISION, scale @ 0..) => {
             DataType::Decimal(usize::from(*precision), usize::try_from(*scale).ok()?)
         }
@@ -83,6 +65,35 @@ pub(crate) fn from_arrow(dtype: &ArrowType) -> Option<DataType> {
         _ => return None,
     })
 }
+
+/// NumPy's element types have the same names in Polars and Arrow.
+macro_rules! __same_names {
+    (
+        []
+        bits { $(($bv:ident, $bt:ty, $bn:literal, $bk:ident, [$($ba:literal),*]),)* }
+        numeric { $(($v:ident, $t:ty, $arrow:ident, $n:literal, $k:ident, [$($a:literal),*]),)* }
+        duration { $(($unit:ident, $darrow:ident),)* }
+    ) => {
+        /// The Arrow type of one of NumPy's element types in Polars.
+        fn numpy_to_arrow(dtype: &DataType) -> Option<ArrowType> {
+            match dtype {
+                $(DataType::$bv => Some(ArrowType::$bv),)*
+                $(DataType::$v => Some(ArrowType::$v),)*
+                _ => None,
+            }
+        }
+
+        /// The Polars type of one of NumPy's element types in Arrow.
+        fn numpy_from_arrow(dtype: &ArrowType) -> Option<DataType> {
+            match dtype {
+                $(ArrowType::$bv => Some(DataType::$bv),)*
+                $(ArrowType::$v => Some(DataType::$v),)*
+                _ => None,
+            }
+        }
+    };
+}
+crate::dtype::element_types!(__same_names!);
 
 fn item(data_type: ArrowType) -> Arc<ArrowField> {
     Arc::new(ArrowField::new(ITEM, data_type, true))
@@ -110,6 +121,21 @@ pub(crate) fn output_type(
     polars_output(op, &arrow_out)
 }
 
+/// The Polars type of [`crate::cumulative`]'s result for `input`.
+///
+/// # Errors
+/// As [`output_type`].
+pub(crate) fn cumulative_output_type(
+    op: Operation,
+    input: &DataType,
+    options: &ScanOptions,
+    include_initial: bool,
+) -> PolarsResult<DataType> {
+    let field = ArrowField::new("x", input_type(op, input)?, true);
+    let out = crate::cumulative_result_field(op, &field, options, include_initial)?;
+    polars_output(op, out.data_type())
+}
+
 /// The Polars type of a result type the core chose.
 pub(crate) fn polars_output(op: Operation, arrow_out: &ArrowType) -> PolarsResult<DataType> {
     from_arrow(arrow_out).ok_or_else(|| {
@@ -121,7 +147,7 @@ pub(crate) fn polars_output(op: Operation, arrow_out: &ArrowType) -> PolarsResul
 
 /// The core's [`crate::Error::UnsupportedType`] message, with the type named the Polars way.
 fn unsupported_input(op: Operation, dtype: &DataType) -> PolarsError {
-    let accepted = crate::array::types::accepted_types(op);
+    let accepted = op.accepted_types();
     polars_err!(InvalidOperation: "{op}: unsupported input type {dtype}; accepted: {accepted}")
 }
 

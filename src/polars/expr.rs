@@ -6,7 +6,7 @@ use polars::prelude::{
 };
 use polars_plan::prelude::FunctionOptions;
 
-use crate::polars::{dtype, scan_series};
+use crate::polars::{cumulative_series, dtype, scan_series};
 use crate::{Operation, ScanOptions};
 
 /// NumPy's cumulative operations as Polars expressions.
@@ -60,6 +60,43 @@ pub trait CumulusExpr {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     fn np_scan(self, op: Operation, options: ScanOptions) -> Expr;
+
+    /// NumPy 2's array-API functions for `op` (a sum or product): the axis is required
+    /// for Array columns and there is no flattening; with `include_initial` the output
+    /// starts with the identity and is one longer than the column (or each group), so
+    /// use it in `select` or `agg`, not `with_columns`.
+    ///
+    /// ```
+    /// use cumulus::{Operation, ScanOptions};
+    /// use cumulus::polars::CumulusExpr;
+    /// use polars::prelude::*;
+    ///
+    /// let df = df!["x" => [1i64, 2, 3]]?;
+    /// let out = df
+    ///     .lazy()
+    ///     .select([col("x").np_cumulative(Operation::Cumsum, ScanOptions::default(), true)])
+    ///     .collect()?;
+    /// let x: Vec<_> = out.column("x")?.i64()?.into_no_null_iter().collect();
+    /// assert_eq!(x, [0, 1, 3, 6]);
+    /// # Ok::<(), PolarsError>(())
+    /// ```
+    fn np_cumulative(self, op: Operation, options: ScanOptions, include_initial: bool) -> Expr;
+
+    /// NumPy 2's `np.cumulative_sum` ([`CumulusExpr::np_cumulative`] with `cumsum`).
+    fn np_cumulative_sum(self, options: ScanOptions, include_initial: bool) -> Expr
+    where
+        Self: Sized,
+    {
+        self.np_cumulative(Operation::Cumsum, options, include_initial)
+    }
+
+    /// NumPy 2's `np.cumulative_prod` ([`CumulusExpr::np_cumulative`] with `cumprod`).
+    fn np_cumulative_prod(self, options: ScanOptions, include_initial: bool) -> Expr
+    where
+        Self: Sized,
+    {
+        self.np_cumulative(Operation::Cumprod, options, include_initial)
+    }
 
     /// NumPy's `np.cumsum`.
     ///
@@ -206,6 +243,39 @@ impl CumulusExpr for Expr {
             // column or a whole group (never a morsel), in order; length preserving.
             options: FunctionOptions::length_preserving(),
             fmt_str: Box::new(PlSmallStr::from_string(format!("np_{}", op.name()))),
+        }
+    }
+
+    fn np_cumulative(self, op: Operation, options: ScanOptions, include_initial: bool) -> Expr {
+        let planning = options.clone();
+        let udf = BaseColumnUdf::new(
+            move |columns: &mut [Column]| {
+                let column = only_input(op, columns)?;
+                let series = column.as_materialized_series();
+                cumulative_series(op, series, &options, include_initial).map(Column::from)
+            },
+            move |_schema: &Schema, fields: &[Field]| {
+                let field = only_input(op, fields)?;
+                let input = field.dtype().clone().materialize_unknown(false)?;
+                let output = dtype::cumulative_output_type(op, &input, &planning, include_initial)?;
+                Ok(Field::new(field.name().clone(), output))
+            },
+        );
+        // One longer with `include_initial`: not length preserving, but still a function
+        // of the whole column (or group).
+        let options = if include_initial {
+            FunctionOptions::groupwise()
+        } else {
+            FunctionOptions::length_preserving()
+        };
+        Expr::AnonymousFunction {
+            input: vec![self],
+            function: new_column_udf(udf),
+            options,
+            fmt_str: Box::new(PlSmallStr::from_string(format!(
+                "np_cumulative_{}",
+                op.name()
+            ))),
         }
     }
 }

@@ -76,9 +76,11 @@
 //! Polars adopts as its bitmap.
 
 mod convert;
+mod cumulative;
 mod dtype;
 mod expr;
 
+pub use cumulative::cumulative_series;
 pub use expr::CumulusExpr;
 
 use polars::prelude::{CompatLevel, PolarsError, PolarsResult, Series, polars_ensure};

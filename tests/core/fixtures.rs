@@ -20,6 +20,9 @@ pub struct Case {
     pub expected: Option<Tensor>,
     pub error: Option<String>,
     pub tags: Vec<String>,
+    /// `include_initial` of NumPy 2's `cumulative_sum`/`cumulative_prod` (whose `op` is
+    /// then `Cumsum`/`Cumprod`); `None` for the classic functions.
+    pub include_initial: Option<bool>,
 }
 
 impl Case {
@@ -54,7 +57,12 @@ pub fn load() -> Fixtures {
         .iter()
         .map(|c| Case {
             name: c["name"].as_str().unwrap().to_string(),
-            op: c["op"].as_str().unwrap().parse().unwrap(),
+            op: match c["op"].as_str().unwrap() {
+                "cumulative_sum" => Operation::Cumsum,
+                "cumulative_prod" => Operation::Cumprod,
+                op => op.parse().unwrap(),
+            },
+            include_initial: c.get("include_initial").and_then(Value::as_bool),
             input: tensor(&c["input"]),
             dtype: c["dtype"].as_str().map(|d| parse_dtype(d).unwrap()),
             axis: c["axis"].as_i64().into(),

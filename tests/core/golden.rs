@@ -106,7 +106,8 @@ fn numpy_golden_fixtures_bit_for_bit() {
     let mut failures = vec![];
     let mut platform_mismatches = vec![];
     let mut checked = 0;
-    for case in fixtures.cases.iter().filter(|c| c.out.is_none()) {
+    let classic = |c: &&Case| c.out.is_none() && c.include_initial.is_none();
+    for case in fixtures.cases.iter().filter(classic) {
         let nestings: &[Nesting] = if case.input.shape.len() > 1 {
             &[Nesting::Lists, Nesting::SlicedParent, Nesting::Tensor]
         } else {
@@ -200,6 +201,89 @@ fn numpy_out_fixtures() {
         failures.is_empty(),
         "out= mismatches:\n{}",
         failures.join("\n")
+    );
+}
+
+/// NumPy 2's `cumulative_sum` / `cumulative_prod`: values, type, output shape and errors,
+/// on plain, nested and tensor columns.
+#[test]
+fn numpy_cumulative_fixtures() {
+    let fixtures = fixtures::load();
+    let mut failures = vec![];
+    let mut ran = 0;
+    for case in fixtures.cases.iter() {
+        let Some(include_initial) = case.include_initial else {
+            continue;
+        };
+        let nestings: &[Nesting] = if case.input.shape.len() > 1 {
+            &[Nesting::Lists, Nesting::SlicedParent, Nesting::Tensor]
+        } else {
+            &[Nesting::Lists]
+        };
+        for &nesting in nestings {
+            ran += 1;
+            let flat = flat_array(&case.input.dtype, &case.input.values, 2);
+            let (field, column) = nest(flat, &case.input.shape, nesting);
+            let mut options = ScanOptions::default().with_axis(case.axis);
+            options.dtype = case.dtype.clone();
+            let got = cumulus::cumulative_field(
+                case.op,
+                &field,
+                column.as_ref(),
+                &options,
+                include_initial,
+            );
+            let problem = match (&case.expected, got) {
+                (Some(expected), Ok((out_field, out))) => {
+                    let want_type = arrow_type(&expected.dtype);
+                    if leaf_type(out.data_type()) != want_type {
+                        Some(format!("type {}, NumPy {want_type}", out.data_type()))
+                    } else if out_field.data_type() != out.data_type() {
+                        Some(format!("field {} for {}", out_field, out.data_type()))
+                    } else if cumulus::cumulative_result_field(
+                        case.op,
+                        &field,
+                        &options,
+                        include_initial,
+                    )
+                    .ok()
+                    .as_ref()
+                        != Some(&out_field)
+                    {
+                        Some("cumulative_result_field does not predict the output".into())
+                    } else if out.len() != expected.shape[0] {
+                        Some(format!("{} rows, NumPy {}", out.len(), expected.shape[0]))
+                    } else {
+                        let values = render(out.as_ref());
+                        (values != expected.values).then(|| {
+                            format!("values\n   got {values:?}\n  want {:?}", expected.values)
+                        })
+                    }
+                }
+                (Some(_), Err(e)) => Some(format!("unexpected error: {e}")),
+                (None, Ok(_)) => Some(format!("NumPy raised '{:?}', we did not", case.error)),
+                (None, Err(e)) => {
+                    let numpy = case.error.as_deref().unwrap_or_default();
+                    (numpy.contains("out of bounds") && !e.to_string().contains(numpy))
+                        .then(|| format!("error '{e}' does not contain NumPy's '{numpy}'"))
+                }
+            };
+            if let Some(problem) = problem {
+                failures.push(format!("{} [{nesting:?}]: {problem}", case.name));
+            }
+        }
+    }
+    assert!(ran > 300, "the cumulative fixtures ran ({ran})");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches with NumPy:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 

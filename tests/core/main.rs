@@ -4,5 +4,6 @@
 mod fixtures;
 mod golden;
 mod large;
+mod nan_bits;
 mod policies;
 mod properties;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arrow::array::*;
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::*;
-use cumulus::{Axis, NullPolicy, Operation, Overflow, ScanOptions, Scanner};
+use cumulus::{Axis, Error, NullPolicy, Operation, Overflow, ScanOptions, Scanner};
 
 fn opts(nulls: NullPolicy) -> ScanOptions {
     ScanOptions::default().with_nulls(nulls)
@@ -647,5 +647,55 @@ fn scan_into_writes_nested_results_row_major() {
     assert_eq!(
         validity.iter().collect::<Vec<_>>(),
         vec![true, true, false, false, true, true]
+    );
+}
+
+/// One rule for casts and arithmetic alike: an overflow is an error only where it would
+/// change an output. Under Propagate the elements after a null reach no output.
+#[test]
+fn overflow_is_an_error_only_where_it_changes_an_output() {
+    let propagate = ScanOptions::default()
+        .with_nulls(NullPolicy::Propagate)
+        .with_overflow(Overflow::Error);
+    let to_int8 = propagate.clone().with_dtype(DataType::Int8);
+    // A cast that does not fit, after the null: no output shows it.
+    let x = Int64Array::from(vec![None, Some(1000)]);
+    let y = cumulus::cummax(&x, &to_int8).unwrap();
+    assert_eq!(y.null_count(), 2);
+    // Arithmetic that overflows after the null: the same.
+    let x = Int64Array::from(vec![None, Some(i64::MAX), Some(i64::MAX)]);
+    assert_eq!(cumulus::cumsum(&x, &propagate).unwrap().null_count(), 3);
+    // Before the null both fail, naming the row.
+    let x = Int64Array::from(vec![Some(1000), None]);
+    let err = cumulus::cummax(&x, &to_int8).unwrap_err();
+    assert!(matches!(err, Error::Overflow { row: 0, .. }), "{err}");
+    let x = Int64Array::from(vec![Some(i64::MAX), Some(1), None]);
+    let err = cumulus::cumsum(&x, &propagate).unwrap_err();
+    assert!(matches!(err, Error::Overflow { row: 1, .. }), "{err}");
+    // Under Skip a valid element reaches its output, so it fails.
+    let skip = to_int8.clone().with_nulls(NullPolicy::Skip);
+    let err = cumulus::cummax(&Int64Array::from(vec![None, Some(1000)]), &skip).unwrap_err();
+    assert!(matches!(err, Error::Overflow { row: 1, .. }), "{err}");
+    // Along axis 0: lane 0 is dead after its null; lane 1 lives on.
+    let values = Int64Array::from(vec![None, Some(1), Some(1000), Some(2)]);
+    let item = Arc::new(Field::new("item", DataType::Int64, true));
+    let column = FixedSizeListArray::new(item, 2, Arc::new(values), None);
+    let y = cumulus::cummax(&column, &to_int8.clone().with_axis(0)).unwrap();
+    let lanes = y
+        .as_fixed_size_list()
+        .values()
+        .as_primitive::<Int8Type>()
+        .clone();
+    assert_eq!(
+        lanes.iter().collect::<Vec<_>>(),
+        [None, Some(1), None, Some(2)]
+    );
+    let values = Int64Array::from(vec![Some(1), Some(2), None, Some(1000)]);
+    let item = Arc::new(Field::new("item", DataType::Int64, true));
+    let column = FixedSizeListArray::new(item, 2, Arc::new(values), None);
+    let err = cumulus::cummax(&column, &to_int8.with_axis(0)).unwrap_err();
+    assert!(
+        matches!(&err, Error::Overflow { row: 1, element: Some(e), .. } if e == &[1]),
+        "{err}"
     );
 }

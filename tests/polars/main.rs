@@ -2,6 +2,7 @@
 //! whole dependency tree, so they are grouped). Helpers shared by the modules live here.
 
 mod agree;
+mod cumulative;
 mod errors;
 mod groups;
 mod nested;

@@ -1,14 +1,17 @@
 //! Interleaved lanes: axis 0 (or a middle axis) of an N-dimensional column, where every
 //! row is one step of `inner` running values side by side.
 
-use super::runs::Input;
+use super::runs::{Input, Start};
 use super::{BLOCK, Scan, ScanState, Source};
 use crate::kernels::bits::{Bits, set_range};
 use crate::kernels::ops::{Arith, ScanOp};
 use crate::policy::NullPolicy;
 
+/// The widest rows [`short_lanes`] handles.
+const SHORT: usize = 8;
+
 /// Axis 0 of a column of short rows without nulls: the running vector held in registers
-/// for its exact width. `false` when `inner` is not short.
+/// for its exact width. `false` when `inner` is not short (wider than [`SHORT`]).
 fn short_lanes<T: Arith, O: ScanOp<T>>(
     config: &Scan<O>,
     values: &[T],
@@ -70,8 +73,41 @@ pub(super) fn scan_interleaved<T: Arith, O: ScanOp<T>>(
     let direct = source.values();
     if let Some(values) = direct {
         let simple = validity.is_none() && !lanes.any_poisoned && !config.checked;
+        if simple && !lanes.all_started && len > 1 && inner <= SHORT {
+            // The first row moves every lane on from its start (a fresh lane copies its
+            // element); the rest takes the fast path.
+            let (first, rest) = if config.reverse {
+                (base + (len - 1) * inner, base)
+            } else {
+                (base, base + inner)
+            };
+            let first_rows = 1;
+            scan_interleaved(
+                config,
+                source,
+                None,
+                first,
+                first_rows,
+                inner,
+                out,
+                out_validity,
+                lanes,
+            )?;
+            return scan_interleaved(
+                config,
+                source,
+                None,
+                rest,
+                len - first_rows,
+                inner,
+                out,
+                out_validity,
+                lanes,
+            );
+        }
         let rows = base..base + len * inner;
         if simple
+            && lanes.all_started
             && short_lanes(
                 config,
                 &values[rows.clone()],
@@ -94,11 +130,23 @@ pub(super) fn scan_interleaved<T: Arith, O: ScanOp<T>>(
     let mut step = |first_row: usize| -> Result<(), usize> {
         let rows = rows_per_block.min(len - first_row);
         let start = base + first_row * inner;
-        if direct.is_none() {
+        // Under Propagate with checked casts, an element after a null of its lane reaches
+        // no output and must not fail its cast: rows are loaded one at a time, each once
+        // the lanes' nulls before it are known.
+        let load_by_row = config.checked && config.nulls == NullPolicy::Propagate;
+        if direct.is_none() && !load_by_row {
             source.load(start, &mut out[start..start + rows * inner])?;
         }
         let mut row_step = |r: usize| {
             let at = start + r * inner;
+            if direct.is_none() && load_by_row {
+                let row_validity = validity.map(|v| v.slice(at, inner));
+                let reaches = |i: usize| {
+                    let k = i - at;
+                    !lanes.nulls[k].poisoned && row_validity.is_none_or(|v| v.get(k))
+                };
+                source.load_where(at, &mut out[at..at + inner], &reaches)?;
+            }
             let input = direct.map_or(Input::Loaded, |values| {
                 Input::Slice(&values[at..at + inner])
             });
@@ -137,7 +185,7 @@ fn step_row<T: Arith, O: ScanOp<T>>(
     out_validity: Option<(&mut [u8], usize)>,
 ) -> Result<(), usize> {
     let op = config.op;
-    let no_nulls_to_track = validity.is_none() && !lanes.any_poisoned;
+    let no_nulls_to_track = validity.is_none() && !lanes.any_poisoned && lanes.all_started;
     if no_nulls_to_track {
         match (input, config.checked) {
             (Input::Slice(values), false) => {
@@ -175,28 +223,49 @@ fn step_row<T: Arith, O: ScanOp<T>>(
         row.copy_from_slice(values);
     }
     let (neutral, fill) = (op.neutral(), config.fill());
+    let null_joins = config.nulls.null_is_identity();
     let mut out_validity = out_validity;
     for (k, x) in row.iter_mut().enumerate() {
         let valid = validity.is_none_or(|v| v.get(k));
         let admit = lanes.nulls[k].admit(config.nulls, valid);
         lanes.any_poisoned |= lanes.nulls[k].poisoned;
-        let input = match (admit.contributes, valid) {
-            (true, _) => *x,
-            (false, false) => fill,
+        let (input, joins) = match (admit.contributes, valid) {
+            (true, _) => (*x, true),
+            (false, false) => (fill, null_joins),
             // A valid element after Propagate's null: the lane is dead.
-            (false, true) => neutral,
+            (false, true) => (neutral, false),
         };
-        let out_valid = admit.output_valid;
-        let acc = if config.checked {
-            op.checked_combine(lanes.acc[k], input).ok_or(k)?
+        let first = match (joins, lanes.start[k]) {
+            // Until an element joins, the lane shows its running value as it is.
+            (false, Start::Fresh | Start::Copied) => Some(lanes.acc[k]),
+            // The first element of a lane is copied, as NumPy copies `a[0]`.
+            (true, Start::Fresh) => {
+                lanes.start[k] = Start::Copied;
+                op.first(input)
+            }
+            (true, Start::Copied) => {
+                lanes.start[k] = Start::Running;
+                None
+            }
+            (_, Start::Running) => None,
+        };
+        let acc = if let Some(v) = first {
+            v
+        } else if config.checked {
+            let a = lanes.acc[k];
+            op.pin_nan(a, op.checked_combine(a, input).ok_or(k)?)
         } else {
-            op.combine(lanes.acc[k], input)
+            let a = lanes.acc[k];
+            op.pin_nan(a, op.combine(a, input))
         };
         lanes.acc[k] = acc;
         *x = acc;
         if let Some((bits, at)) = out_validity.as_mut() {
-            set_range(bits, *at + k, *at + k + 1, out_valid);
+            set_range(bits, *at + k, *at + k + 1, admit.output_valid);
         }
+    }
+    if !lanes.all_started {
+        lanes.all_started = lanes.start.iter().all(|&s| s == Start::Running);
     }
     Ok(())
 }

@@ -72,8 +72,9 @@ pub(super) fn scan_rows<T: Arith, O: ScanOp<T>>(
             let at = start + r * len;
             let input = direct.map_or(Input::Loaded, |values| Input::Slice(&values[at..at + len]));
             let row_validity = validity.map(|v| v.slice(at, len));
-            let mut acc = config.op.neutral();
-            run(config, input, row, row_validity, fill, &mut acc).map_err(|i| at + i)?;
+            let (mut acc, mut start) = (config.op.neutral(), Start::Fresh);
+            run(config, input, row, row_validity, fill, &mut acc, &mut start)
+                .map_err(|i| at + i)?;
         }
         if let Some(bits) = out_validity.as_deref_mut() {
             set_range(bits, start, end, true);
@@ -93,16 +94,20 @@ fn short_rows<T: Arith, O: ScanOp<T>>(
 ) -> bool {
     fn rows<T: Arith, O: ScanOp<T>, const N: usize>(config: &Scan<O>, values: &[T], out: &mut [T]) {
         let op = config.op;
+        let first = if config.reverse { N - 1 } else { 0 };
         for (row, row_out) in values.chunks_exact(N).zip(out.chunks_exact_mut(N)) {
-            let mut a = op.neutral();
+            // The first element is copied, as NumPy copies `a[0]`.
+            let x = row[first];
+            let mut a = op.first(x).unwrap_or_else(|| op.combine(op.neutral(), x));
+            row_out[first] = a;
             let mut step = |k: usize| {
                 a = op.combine(a, row[k]);
                 row_out[k] = a;
             };
             if config.reverse {
-                (0..N).rev().for_each(&mut step);
+                (0..N - 1).rev().for_each(&mut step);
             } else {
-                (0..N).for_each(&mut step);
+                (1..N).for_each(&mut step);
             }
         }
     }
@@ -139,7 +144,15 @@ pub(super) fn scan_lane<T: Arith, O: ScanOp<T>>(
         let input = match direct {
             Some(values) => Input::Slice(&values[start..end]),
             None => {
-                source.load(start, block)?;
+                // Under Propagate only the elements before the first null reach an
+                // output: the others are not loaded (and so cannot fail a checked cast).
+                let live = match config.nulls {
+                    NullPolicy::Propagate => {
+                        propagate_live(config, lane, block_validity, end - start)
+                    }
+                    _ => 0..block.len(),
+                };
+                source.load(start + live.start, &mut block[live])?;
                 Input::Loaded
             }
         };
@@ -181,9 +194,15 @@ fn apply_policy<T: Arith, O: ScanOp<T>>(
 ) -> Result<(), usize> {
     let n = block.len();
     match config.nulls {
-        NullPolicy::Skip | NullPolicy::Identity => {
-            run(config, input, block, validity, config.fill(), &mut lane.acc)
-        }
+        NullPolicy::Skip | NullPolicy::Identity => run(
+            config,
+            input,
+            block,
+            validity,
+            config.fill(),
+            &mut lane.acc,
+            &mut lane.start,
+        ),
         NullPolicy::Carry => {
             // The output turns valid at the first valid element in scan order.
             let scan_start = (n > 0).then(|| if config.reverse { n - 1 } else { 0 });
@@ -208,21 +227,13 @@ fn apply_policy<T: Arith, O: ScanOp<T>>(
                 validity,
                 config.op.neutral(),
                 &mut lane.acc,
+                &mut lane.start,
             )
         }
         NullPolicy::Propagate => {
             // Elements from the first null on (in scan order) are neither scanned nor valid.
-            let live = if lane.nulls.poisoned {
-                0..0
-            } else {
-                match validity.and_then(|v| v.first_zero(config.reverse)) {
-                    None => 0..n,
-                    Some(q) => {
-                        lane.nulls.poisoned = true;
-                        if config.reverse { q + 1..n } else { 0..q }
-                    }
-                }
-            };
+            let live = propagate_live(config, lane, validity, n);
+            lane.nulls.poisoned |= live.len() < n;
             if let Some((bits, at)) = out_validity {
                 set_range(bits, at, at + n, false);
                 set_range(bits, at + live.start, at + live.end, true);
@@ -233,15 +244,129 @@ fn apply_policy<T: Arith, O: ScanOp<T>>(
             };
             let offset = live.start;
             let fill = config.op.neutral();
-            run(config, input, &mut block[live], None, fill, &mut lane.acc).map_err(|i| offset + i)
+            let block = &mut block[live];
+            run(
+                config,
+                input,
+                block,
+                None,
+                fill,
+                &mut lane.acc,
+                &mut lane.start,
+            )
+            .map_err(|i| offset + i)
         }
+    }
+}
+
+/// The positions of a block that Propagate still scans: those before the first null in
+/// scan order, none once the lane has seen a null.
+fn propagate_live<T, O>(
+    config: &Scan<O>,
+    lane: &Lane<T>,
+    validity: Option<Bits<'_>>,
+    n: usize,
+) -> std::ops::Range<usize> {
+    if lane.nulls.poisoned {
+        return 0..0;
+    }
+    match validity.and_then(|v| v.first_zero(config.reverse)) {
+        None => 0..n,
+        Some(q) if config.reverse => q + 1..n,
+        Some(q) => 0..q,
     }
 }
 
 /// The operation over a block in scan order, writing `block`. Elements marked null in
 /// `validity` count as `fill`. Errors are indices into the block.
+///
+/// A lane's first joining element (the first valid one, or the first of all when nulls
+/// join as the identity) is copied into the running value instead of being combined with
+/// the neutral start, as NumPy copies `a[0]`: `-0.0 + x` would quiet a signalling NaN.
+/// Until the next element joins, the running value is that copy, and the nulls in
+/// between show it as it is ([`Start::Copied`]).
 #[inline]
 pub(super) fn run<T: Arith, O: ScanOp<T>>(
+    config: &Scan<O>,
+    input: Input<'_, T>,
+    block: &mut [T],
+    validity: Option<Bits<'_>>,
+    fill: T,
+    acc: &mut T,
+    start: &mut Start,
+) -> Result<(), usize> {
+    let n = block.len();
+    if *start == Start::Running || n == 0 {
+        return run_all(config, input, block, validity, fill, acc);
+    }
+    let first = match validity {
+        Some(v) if !config.nulls.null_is_identity() => v.first_one(config.reverse),
+        _ => Some(if config.reverse { n - 1 } else { 0 }),
+    };
+    let Some(p) = first else {
+        // Nothing joins in this block: its nulls show the running value.
+        block.fill(*acc);
+        return Ok(());
+    };
+    let x = match input {
+        _ if !validity.is_none_or(|v| v.get(p)) => fill,
+        Input::Slice(values) => values[p],
+        Input::Loaded => block[p],
+    };
+    let (before, after) = if config.reverse {
+        (p + 1..n, 0..p)
+    } else {
+        (0..p, p + 1..n)
+    };
+    block[before].fill(*acc);
+    let next = match *start {
+        Start::Fresh => config.op.first(x),
+        _ => None,
+    };
+    *acc = match next {
+        Some(v) => v,
+        None if config.checked => config.op.checked_combine(*acc, x).ok_or(p)?,
+        None => config.op.combine(*acc, x),
+    };
+    block[p] = *acc;
+    *start = if *start == Start::Fresh {
+        Start::Copied
+    } else {
+        Start::Running
+    };
+    let rest = match input {
+        Input::Slice(values) => Input::Slice(&values[after.clone()]),
+        Input::Loaded => Input::Loaded,
+    };
+    let rest_validity = validity.map(|v| v.slice(after.start, after.len()));
+    let offset = after.start;
+    run(
+        config,
+        rest,
+        &mut block[after],
+        rest_validity,
+        fill,
+        acc,
+        start,
+    )
+    .map_err(|i| offset + i)
+}
+
+/// How far a lane is from its first element (see [`run`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Start {
+    /// No element joined yet.
+    #[default]
+    Fresh,
+    /// One element joined: the running value is its copy.
+    Copied,
+    /// Two or more joined: the running value is arithmetic's.
+    Running,
+}
+
+/// [`run`] for a lane that has started.
+#[inline]
+fn run_all<T: Arith, O: ScanOp<T>>(
     config: &Scan<O>,
     input: Input<'_, T>,
     block: &mut [T],

@@ -12,6 +12,21 @@ pub(crate) trait Source<T> {
     /// The absolute index of a valid element that does not fit `T` under a checked cast.
     fn load(&self, start: usize, out: &mut [T]) -> Result<(), usize>;
 
+    /// [`Source::load`] where only the elements `reaches` says reach an output may fail
+    /// a checked cast (the others are cast and wrap, as their results are never seen).
+    ///
+    /// # Errors
+    /// As [`Source::load`], for elements that reach an output.
+    fn load_where(
+        &self,
+        start: usize,
+        out: &mut [T],
+        reaches: &dyn Fn(usize) -> bool,
+    ) -> Result<(), usize> {
+        let _ = reaches;
+        self.load(start, out)
+    }
+
     /// The elements themselves when they already have the result type: the scan then
     /// reads them directly instead of loading a copy, overlapping the memory stream with
     /// the dependency chain of the operation.
@@ -65,6 +80,14 @@ impl<'a, I: Element, T: Element> Cast<'a, I, T> {
     }
 }
 
+impl<I: Element, T> Cast<'_, I, T> {
+    /// Whether a cast that does not fit at `index` is an error: the element is valid (a
+    /// value under a null is never seen) and reaches an output.
+    fn fails(&self, index: usize, reaches: &dyn Fn(usize) -> bool) -> bool {
+        self.validity.is_none_or(|v| v.get(index)) && reaches(index)
+    }
+}
+
 impl<I: Element, T: Element> Source<T> for Cast<'_, I, T> {
     fn load(&self, start: usize, out: &mut [T]) -> Result<(), usize> {
         let values = &self.values[start..start + out.len()];
@@ -84,13 +107,34 @@ impl<I: Element, T: Element> Source<T> for Cast<'_, I, T> {
                     *o = match (nan_as, x.checked_cast()) {
                         (Some(nan_as), _) if x.is_nan() => nan_as,
                         (_, Some(v)) => v,
-                        (_, None) if self.validity.is_none_or(|v| v.get(start + i)) => {
+                        (_, None) if self.fails(start + i, &|_| true) => {
                             return Err(start + i);
                         }
                         (_, None) => x.cast(),
                     };
                 }
             }
+        }
+        Ok(())
+    }
+
+    fn load_where(
+        &self,
+        start: usize,
+        out: &mut [T],
+        reaches: &dyn Fn(usize) -> bool,
+    ) -> Result<(), usize> {
+        if !self.checked {
+            return self.load(start, out);
+        }
+        let values = &self.values[start..start + out.len()];
+        for (i, (o, &x)) in out.iter_mut().zip(values).enumerate() {
+            *o = match (self.nan_as, x.checked_cast()) {
+                (Some(nan_as), _) if x.is_nan() => nan_as,
+                (_, Some(v)) => v,
+                (_, None) if self.fails(start + i, reaches) => return Err(start + i),
+                (_, None) => x.cast(),
+            };
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! The running state carried from one chunk to the next.
 
+use super::runs::Start;
 use crate::policy;
 
 /// The running state of lanes that continue from one chunk to the next: the running
@@ -9,6 +10,11 @@ use crate::policy;
 pub(crate) struct ScanState<T> {
     pub(super) acc: Vec<T>,
     pub(super) nulls: Vec<policy::Lane>,
+    /// How far each lane is from its first element: the first one is copied into the
+    /// running value, not combined with the neutral start.
+    pub(super) start: Vec<Start>,
+    /// Every lane is [`Start::Running`] (the fast paths then need no per-lane check).
+    pub(super) all_started: bool,
     /// Whether any lane saw a null under Propagate (the fast paths then do not apply).
     pub(super) any_poisoned: bool,
 }
@@ -19,6 +25,8 @@ impl<T: Copy> ScanState<T> {
         ScanState {
             acc: vec![start; lanes],
             nulls: vec![policy::Lane::default(); lanes],
+            start: vec![Start::Fresh; lanes],
+            all_started: lanes == 0,
             any_poisoned: false,
         }
     }
@@ -37,6 +45,8 @@ impl<T: Copy> ScanState<T> {
     pub(super) fn reset(&mut self, start: T) {
         self.acc.fill(start);
         self.nulls.fill(policy::Lane::default());
+        self.start.fill(Start::Fresh);
+        self.all_started = self.acc.is_empty();
         self.any_poisoned = false;
     }
 
@@ -44,13 +54,16 @@ impl<T: Copy> ScanState<T> {
         Lane {
             acc: self.acc[k],
             nulls: self.nulls[k],
+            start: self.start[k],
         }
     }
 
     pub(super) fn store(&mut self, k: usize, lane: Lane<T>) {
         self.acc[k] = lane.acc;
         self.nulls[k] = lane.nulls;
+        self.start[k] = lane.start;
         self.any_poisoned |= lane.nulls.poisoned;
+        self.all_started = self.start.iter().all(|&s| s == Start::Running);
     }
 }
 
@@ -59,6 +72,7 @@ impl<T: Copy> ScanState<T> {
 pub(super) struct Lane<T> {
     pub acc: T,
     pub nulls: policy::Lane,
+    pub start: Start,
 }
 
 impl<T> Lane<T> {
@@ -66,6 +80,7 @@ impl<T> Lane<T> {
         Lane {
             acc: start,
             nulls: policy::Lane::default(),
+            start: Start::Fresh,
         }
     }
 }
