@@ -14,7 +14,7 @@ One run does everything, in this order:
    float32 without and with 10% nulls (for the floats also with NaN where the nulls are,
    for NumPy's nan-variants), and 2-D float64 arrays; writes them as Arrow IPC files to
    ``bench/data/`` (gitignored; deleted after a successful run);
-3. builds ``examples/bench_peers.rs`` and runs it on those files: it times cumulus through
+3. builds ``benches/peers.rs`` and runs it on those files: it times cumulus through
    its array API, SQL in DataFusion and the Polars expression, and DataFusion's built-in
    window sum in the same session, and writes the array API's outputs back;
 4. times the peers in this process on the same values: NumPy, pyarrow (``skip_nulls`` both
@@ -323,8 +323,8 @@ def agrees(result: object, reference: np.ndarray, validity: np.ndarray | None = 
 # --- the Rust side ----------------------------------------------------------------------
 
 def build_example(plan: Plan) -> Path:
-    """Builds examples/bench_peers.rs (release, or dev for --quick); returns its path."""
-    command = ["cargo", "build", "--all-features", "--example", "bench_peers"]
+    """Builds benches/peers.rs (release, or dev for --quick); returns its path."""
+    command = ["cargo", "build", "--all-features", "--bench", "peers"]
     if plan.release:
         command.append("--release")
     print("$", shlex.join(command), file=sys.stderr)
@@ -333,9 +333,9 @@ def build_example(plan: Plan) -> Path:
     for line in built.stdout.splitlines():
         message = json.loads(line)
         if (message.get("reason") == "compiler-artifact"
-                and message["target"]["name"] == "bench_peers" and message["executable"]):
+                and message["target"]["name"] == "peers" and message["executable"]):
             return Path(message["executable"])
-    sys.exit("cargo built no bench_peers executable")
+    sys.exit("cargo built no peers bench executable")
 
 
 def run_rust(executable: Path, plan: Plan, cases: list[Case], files: dict[str, Path],

@@ -1,5 +1,5 @@
 //! Deterministic pseudo-random numbers for benchmark data, shared by the benches and
-//! `examples/bench_peers.rs` (no dependency on a random-number crate).
+//! `benches/peers.rs` (no dependency on a random-number crate).
 
 /// `n` values of a xorshift64 generator started from `seed`.
 pub fn noise(n: usize, seed: u64) -> impl Iterator<Item = u64> {

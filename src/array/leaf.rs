@@ -35,6 +35,28 @@ pub(crate) struct LeafJob<'a> {
     pub input_nulls: Option<NullBuffer>,
 }
 
+impl<'a> LeafJob<'a> {
+    /// The job for a column scanned as it is (its nulls are the elements' nulls).
+    pub fn new(
+        op: Operation,
+        options: &crate::ScanOptions,
+        out_type: &'a DataType,
+        layout: Layout<'a>,
+        validity: Option<&'a NullBuffer>,
+    ) -> Self {
+        LeafJob {
+            op,
+            nulls: options.nulls,
+            checked: options.overflow == crate::Overflow::Error,
+            reverse: options.reverse,
+            out_type,
+            layout,
+            validity: validity.map(crate::array::nested::null_bits),
+            input_nulls: validity.cloned(),
+        }
+    }
+}
+
 /// Why a leaf scan stopped.
 #[derive(Debug)]
 pub(crate) enum Failure {

@@ -8,13 +8,13 @@ use crate::array::leaf::{
     Failure, LeafJob, RunningState, Stateful, element_source, output_nulls, scan_in_place_values,
     scan_values,
 };
-use crate::array::nested::{Decomposed, null_bits};
+use crate::array::nested::Decomposed;
 use crate::array::scanner::{Plan, Scanner};
 use crate::array::shape::ColumnShape;
 use crate::dtype::{NumpyElement, OutSlice, promote_types, with_out_slice};
 use crate::kernels::bits::set_range;
 use crate::kernels::{Arith, Element, Layout};
-use crate::{Error, Operation, Overflow, Result, ScanOptions, scan};
+use crate::{Error, Operation, Result, ScanOptions, scan};
 
 /// Elements per chunk when the result must be cast into `out`.
 const CHUNK_ELEMENTS: usize = 8192;
@@ -136,16 +136,7 @@ where
         None
     };
     if let Some((layout, validity)) = direct.filter(|_| plan.leaf_out == out_type) {
-        let job = LeafJob {
-            op,
-            nulls: options.nulls,
-            checked: options.overflow == Overflow::Error,
-            reverse: options.reverse,
-            out_type: &plan.leaf_out,
-            layout,
-            validity: validity.as_ref().map(null_bits),
-            input_nulls: validity.clone(),
-        };
+        let job = LeafJob::new(op, &options, &plan.leaf_out, layout, validity.as_ref());
         let written = scan_values(&job, parts.leaf.as_ref(), &mut RunningState::Empty, out)
             .map_err(|failure| failure_error(&plan, Some(&parts), failure))?;
         return Ok(output_nulls(&job, written, n));
@@ -243,16 +234,13 @@ where
         }
     };
     let validity = nulls.filter(|v| v.null_count() > 0);
-    let job = LeafJob {
+    let job = LeafJob::new(
         op,
-        nulls: options.nulls,
-        checked: options.overflow == Overflow::Error,
-        reverse: options.reverse,
-        out_type: &plan.leaf_out,
-        layout: Layout::single(n),
-        validity: validity.as_ref().map(null_bits),
-        input_nulls: validity.clone(),
-    };
+        options,
+        &plan.leaf_out,
+        Layout::single(n),
+        validity.as_ref(),
+    );
     let values = P::Native::out_slice(buffer.typed_data_mut::<P::Native>());
     let written = with_out_slice!(values, |values| scan_in_place_values(
         &job,

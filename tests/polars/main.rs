@@ -1,6 +1,9 @@
 //! Integration tests of the Polars adapter, in one binary (every test binary links the
 //! whole dependency tree, so they are grouped). Helpers shared by the modules live here.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod agree;
 mod cumulative;
 mod errors;
@@ -11,9 +14,9 @@ mod streaming;
 mod types;
 mod zero_copy;
 
-use arrow::array::{Array, AsArray};
 use arrow::datatypes::DataType as ArrowType;
 use polars::prelude::*;
+pub use support::{arrow_rows, bracket};
 
 /// Every row of a Series as text (`None` for null): integers in decimal, floats with
 /// `{:?}` (exact: `-0.0`, `0.70000005`), arrays and lists as `[a, b]`.
@@ -41,41 +44,6 @@ fn polars_text(value: AnyValue<'_>) -> Option<String> {
         AnyValue::Array(inner, _) | AnyValue::List(inner) => bracket(polars_rows(&inner)),
         other => panic!("no text for {other:?}"),
     })
-}
-
-/// Every row of an arrow-rs array as text, in the format of [`polars_rows`].
-pub fn arrow_rows(array: &dyn Array) -> Vec<Option<String>> {
-    (0..array.len())
-        .map(|i| array.is_valid(i).then(|| arrow_text(array, i)))
-        .collect()
-}
-
-fn arrow_text(array: &dyn Array, i: usize) -> String {
-    use arrow::datatypes::*;
-    match array.data_type() {
-        ArrowType::Boolean => array.as_boolean().value(i).to_string(),
-        ArrowType::FixedSizeList(..) => bracket(arrow_rows(&array.as_fixed_size_list().value(i))),
-        ArrowType::LargeList(_) => bracket(arrow_rows(&array.as_list::<i64>().value(i))),
-        ArrowType::Float16 => format!("{:?}", array.as_primitive::<Float16Type>().value(i)),
-        ArrowType::Float32 => format!("{:?}", array.as_primitive::<Float32Type>().value(i)),
-        ArrowType::Float64 => format!("{:?}", array.as_primitive::<Float64Type>().value(i)),
-        _ => arrow::array::downcast_integer_array!(
-            array => array.value(i).to_string(),
-            ArrowType::Decimal128(..) => array.as_primitive::<Decimal128Type>().value(i).to_string(),
-            ArrowType::Duration(TimeUnit::Millisecond) => array.as_primitive::<DurationMillisecondType>().value(i).to_string(),
-            ArrowType::Duration(TimeUnit::Microsecond) => array.as_primitive::<DurationMicrosecondType>().value(i).to_string(),
-            ArrowType::Duration(TimeUnit::Nanosecond) => array.as_primitive::<DurationNanosecondType>().value(i).to_string(),
-            t => panic!("no text for {t}")
-        ),
-    }
-}
-
-fn bracket(rows: Vec<Option<String>>) -> String {
-    let items: Vec<String> = rows
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| "null".into()))
-        .collect();
-    format!("[{}]", items.join(", "))
 }
 
 /// The arrow-rs type a Polars type is expected to correspond to (the test's own oracle).
@@ -146,16 +114,5 @@ pub fn root_error(err: &PolarsError) -> (&'static str, String) {
 
 /// Deterministic pseudo-random picks from `pool`, null at every `null_every`-th row.
 pub fn sample<T: Copy>(pool: &[T], n: usize, null_every: usize, seed: u64) -> Vec<Option<T>> {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|i| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let pick = pool[(state >> 33) as usize % pool.len()];
-            (null_every == 0 || i % null_every != null_every - 1).then_some(pick)
-        })
-        .collect()
+    support::Lcg(seed).sample(pool, n, null_every)
 }

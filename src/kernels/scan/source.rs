@@ -102,18 +102,7 @@ impl<I: Element, T: Element> Source<T> for Cast<'_, I, T> {
                     *o = if x.is_nan() { nan_as } else { x.cast() };
                 }
             }
-            (true, nan_as) => {
-                for (i, (o, &x)) in out.iter_mut().zip(values).enumerate() {
-                    *o = match (nan_as, x.checked_cast()) {
-                        (Some(nan_as), _) if x.is_nan() => nan_as,
-                        (_, Some(v)) => v,
-                        (_, None) if self.fails(start + i, &|_| true) => {
-                            return Err(start + i);
-                        }
-                        (_, None) => x.cast(),
-                    };
-                }
-            }
+            (true, _) => return self.load_where(start, out, &|_| true),
         }
         Ok(())
     }

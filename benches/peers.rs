@@ -25,7 +25,7 @@
 //!
 //! Usage:
 //!
-//! - `bench_peers --manifest PATH`: runs the cases of a JSON manifest written by
+//! - `peers --manifest PATH`: runs the cases of a JSON manifest written by
 //!   `scripts/bench_peers.py` (input Arrow IPC files, operations, axes, run counts, where to
 //!   write the outputs) and prints one JSON line per case and surface on
 //!   stdout: `{"case", "impl", "ns_per_element": [...], "agrees"}`, where `agrees` is
@@ -35,8 +35,8 @@
 //!   plain sums with a left-to-right loop; prints a small table. Its timings are not
 //!   measurements.
 //!
-//! Run the comparison with `python3 scripts/bench_peers.py`; this example alone with
-//! `cargo run --release --all-features --example bench_peers`.
+//! Run the comparison with `python3 scripts/bench_peers.py`; the self-check alone with
+//! `cargo bench --all-features --bench peers` (cargo passes `--bench`, which it ignores).
 
 use std::error::Error;
 use std::fs::File;
@@ -62,7 +62,7 @@ use polars::prelude::{
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
-#[path = "../benches/support/noise.rs"]
+#[path = "support/noise.rs"]
 mod support;
 use support::noise;
 
@@ -119,11 +119,15 @@ impl Measurement {
 }
 
 fn main() -> BoxResult<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` passes `--bench` to every benchmark binary.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     match args.as_slice() {
         [] => self_check(),
         [flag, path] if flag == "--manifest" => run_manifest(Path::new(path)),
-        _ => Err("usage: bench_peers [--manifest PATH]".into()),
+        _ => Err("usage: peers [--manifest PATH]".into()),
     }
 }
 
@@ -567,7 +571,7 @@ fn self_check() -> BoxResult<()> {
     let rt = runtime()?;
     let runs = Runs { fast: 3, slow: 3 };
     let mut failures = Vec::new();
-    println!("cumulus bench_peers self-check (small data; timings are not measurements)");
+    println!("cumulus peers self-check (small data; timings are not measurements)");
     println!(
         "{:<28} {:<16} {:>12}  agrees",
         "case", "surface", "ns/element"
