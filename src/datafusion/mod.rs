@@ -175,6 +175,7 @@ mod options;
 mod planner;
 mod products;
 mod rule;
+mod runs;
 mod sums;
 mod window;
 
