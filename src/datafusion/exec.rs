@@ -21,6 +21,7 @@ use datafusion::physical_plan::{
     PhysicalExpr, PlanProperties, ReplaceChildrenOptions, StatisticsArgs,
 };
 
+use super::errors::exec_error;
 use super::runs::{runs, same_key};
 use super::window::CumulativeEvaluator;
 use crate::{Operation, Scanner};
@@ -373,10 +374,7 @@ impl PartitionScan {
                 } else {
                     x.slice(run.start, run.len())
                 };
-                let out = lane
-                    .scanner
-                    .push(chunk.as_ref())
-                    .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+                let out = lane.scanner.push(chunk.as_ref()).map_err(exec_error)?;
                 if out.len() != run.len() {
                     return exec_err!(
                         "{}: the scan returned {} values for {} rows",

@@ -169,31 +169,32 @@
 //! [`NullPolicy::Skip`]: crate::NullPolicy::Skip
 
 mod call;
+mod errors;
 mod exec;
-mod extrema;
+mod functions;
 mod options;
 mod planner;
-mod products;
 mod rule;
 mod runs;
-mod sums;
 mod window;
 
 use std::sync::Arc;
 
 use datafusion::common::Result;
 use datafusion::execution::FunctionRegistry;
-use datafusion::logical_expr::{AggregateUDF, Documentation, WindowUDF};
+use datafusion::logical_expr::{AggregateUDF, WindowUDF};
 use datafusion::prelude::SessionContext;
 
 pub use call::Cumulative;
+pub use errors::{cumulus_error, explain_error};
 pub use exec::CumulativeWindowAggExec;
-pub use extrema::{cummax, cummax_udwf, cummin, cummin_udwf};
+pub use functions::{
+    cummax, cummax_udwf, cummin, cummin_udwf, cumprod, cumprod_udwf, cumsum, cumsum_udwf,
+    nancumprod, nancumprod_udwf, nancumsum, nancumsum_udwf,
+};
 pub use options::{PARAMETER_NAMES, sql_defaults};
 pub use planner::{CumulativePlaceholder, CumulusPlanner};
-pub use products::{cumprod, cumprod_udwf, nancumprod, nancumprod_udwf};
 pub use rule::{CumulativeWindowRule, physical_optimizer_rules, register_rule};
-pub use sums::{cumsum, cumsum_udwf, nancumsum, nancumsum_udwf};
 pub use window::CumulativeWindow;
 
 use crate::Operation;
@@ -205,14 +206,7 @@ use crate::Operation;
 /// assert_eq!(cumulus::datafusion::udwf(Operation::Cummin).name(), "cummin");
 /// ```
 pub fn udwf(op: Operation) -> Arc<WindowUDF> {
-    match op {
-        Operation::Cumsum => cumsum_udwf(),
-        Operation::Cumprod => cumprod_udwf(),
-        Operation::NanCumsum => nancumsum_udwf(),
-        Operation::NanCumprod => nancumprod_udwf(),
-        Operation::Cummax => cummax_udwf(),
-        Operation::Cummin => cummin_udwf(),
-    }
+    functions::registered(op)
 }
 
 /// The six window functions, as [`register`] registers them.
@@ -315,16 +309,4 @@ pub fn register_with_state<R: FunctionRegistry + ?Sized>(registry: &mut R) -> Re
         registry.register_udaf(f)?;
     }
     registry.register_expr_planner(Arc::new(CumulusPlanner))
-}
-
-/// The documentation of `op`'s SQL function (DataFusion's function docs).
-pub(crate) fn documentation(op: Operation) -> &'static Documentation {
-    match op {
-        Operation::Cumsum => &sums::CUMSUM_DOC,
-        Operation::Cumprod => &products::CUMPROD_DOC,
-        Operation::NanCumsum => &sums::NANCUMSUM_DOC,
-        Operation::NanCumprod => &products::NANCUMPROD_DOC,
-        Operation::Cummax => &extrema::CUMMAX_DOC,
-        Operation::Cummin => &extrema::CUMMIN_DOC,
-    }
 }

@@ -16,9 +16,12 @@ use datafusion::logical_expr::{
     WindowFrameBound, WindowFunctionDefinition,
 };
 
-use super::options::{logical_option_args, parse_options, plan_error, signature, sql_defaults};
+use super::errors::plan_error;
+use super::options::{
+    logical_option_args, missing_column, parse_options, signature, sql_defaults, syntax,
+};
 use super::window::{CumulativeWindow, udwf};
-use crate::Operation;
+use crate::{Operation, ScanOption};
 
 /// The [`ExprPlanner`] that turns `cumsum(x, ...)` calls into window functions specialised
 /// for their options. [`super::register`] installs it; install it yourself with
@@ -59,14 +62,26 @@ fn our_operation(def: &WindowFunctionDefinition) -> Option<Operation> {
     }
 }
 
-/// A scan always starts at the partition's first row; a frame that starts later asks for
-/// something else (a moving sum), so it is an error rather than silently ignored.
-fn check_frame(op: Operation, frame: &WindowFrame) -> Result<()> {
+/// The frames a scan honours: from the partition's first row to the current row. A
+/// frame that starts later asks for a moving aggregate, and one that ends past the
+/// current row (`UNBOUNDED FOLLOWING`, `n FOLLOWING`) for the total or a look-ahead;
+/// either would be silently ignored, so both are errors.
+///
+/// Without ORDER BY, DataFusion gives every window the frame `ROWS BETWEEN UNBOUNDED
+/// PRECEDING AND UNBOUNDED FOLLOWING`, and the same frame written out cannot be told from
+/// it: both scan the partition in the order the rows arrive. With ORDER BY the default
+/// frame ends at the current row, so a frame ending anywhere else was written.
+/// (`RANGE ... UNBOUNDED FOLLOWING` without ORDER BY is written too: DataFusion gives it
+/// a constant ORDER BY.)
+fn check_frame(op: Operation, frame: &WindowFrame, ordered: bool) -> Result<()> {
     let starts_at_first_row =
         matches!(&frame.start_bound, WindowFrameBound::Preceding(v) if v.is_null());
-    let ends_fine = matches!(frame.end_bound, WindowFrameBound::CurrentRow)
-        || matches!(&frame.end_bound, WindowFrameBound::Following(v) if v.is_null());
-    if !(starts_at_first_row && ends_fine) {
+    let ends_at_current_row = match &frame.end_bound {
+        WindowFrameBound::CurrentRow => true,
+        WindowFrameBound::Following(v) => v.is_null() && !ordered,
+        WindowFrameBound::Preceding(_) => false,
+    };
+    if !(starts_at_first_row && ends_at_current_row) {
         let units = frame.units;
         return plan_err!(
             "{op}: window frame {frame} is not supported; accepted: no frame clause, or {units} BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW (a cumulative scan always runs from the first row of the partition to the current row)"
@@ -93,7 +108,9 @@ fn check_modifiers(
         return Ok(());
     };
     plan_err!(
-        "{op}: {what} is not supported; accepted: {op}(x [, dtype [, nulls [, overflow [, axis [, reverse]]]]]), with nulls => 'skip', 'propagate', 'carry' or 'identity' to choose what nulls do"
+        "{op}: {what} is not supported; accepted: {}, with the nulls option ({}) to choose what nulls do",
+        syntax(op),
+        ScanOption::Nulls.accepted_values()
     )
 }
 
@@ -108,7 +125,7 @@ impl ExprPlanner for CumulusPlanner {
             raw.filter.is_some(),
             raw.null_treatment.is_some(),
         )?;
-        check_frame(op, &raw.window_frame)?;
+        check_frame(op, &raw.window_frame, !raw.order_by.is_empty())?;
         // The arguments stay as written: they name the column (`cumsum(t.x,Utf8("skip"))`),
         // so two calls with different options never share a name.
         Ok(PlannerResult::Planned(window_call(
@@ -161,7 +178,7 @@ fn window_call(
     order_by: Vec<SortExpr>,
     window_frame: WindowFrame,
 ) -> Result<Expr> {
-    let options = parse_options(op, &logical_option_args(&args))?;
+    let options = parse_options(op, &logical_option_args(&args), &sql_defaults())?;
     Ok(Expr::from(WindowFunction {
         fun: WindowFunctionDefinition::WindowUDF(udwf(op, options)),
         params: WindowFunctionParams {
@@ -222,14 +239,14 @@ impl AggregateUDFImpl for CumulativePlaceholder {
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         let Some(input) = arg_types.first() else {
-            return plan_err!("{}: missing the column argument", self.op);
+            return Err(missing_column(self.op));
         };
         crate::result_type(self.op, input, &sql_defaults()).map_err(plan_error)
     }
 
     fn return_field(&self, arg_fields: &[FieldRef]) -> Result<FieldRef> {
         let Some(input) = arg_fields.first() else {
-            return plan_err!("{}: missing the column argument", self.op);
+            return Err(missing_column(self.op));
         };
         Ok(Arc::new(
             crate::result_field(self.op, input, &sql_defaults()).map_err(plan_error)?,
@@ -244,6 +261,6 @@ impl AggregateUDFImpl for CumulativePlaceholder {
     }
 
     fn documentation(&self) -> Option<&Documentation> {
-        Some(super::documentation(self.op))
+        Some(super::functions::documentation(self.op))
     }
 }

@@ -141,7 +141,7 @@ async fn functions_are_documented() {
         assert!(doc.description.contains("NumPy"), "{}", f.name());
         assert!(
             doc.syntax_example
-                .starts_with(&format!("{}(x [, dtype", f.name()))
+                .starts_with(&format!("{}(x [, option ...])", f.name()))
         );
         let args: Vec<&str> = doc
             .arguments
