@@ -175,6 +175,129 @@ async fn frames_that_do_not_start_at_the_first_row() {
     );
 }
 
+/// Issue 12, item 4: a frame that ends after the current row (at UNBOUNDED FOLLOWING, or
+/// n rows on) was silently scanned as a running frame, where `sum()` gives the total. Each
+/// is an error now; the frames a scan honours still run.
+#[tokio::test]
+async fn frames_that_end_after_the_current_row() {
+    for (frame, shown) in [
+        (
+            "ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING",
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING",
+        ),
+        (
+            "ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING",
+            "RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING",
+        ),
+        (
+            "ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 FOLLOWING",
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 FOLLOWING",
+        ),
+        (
+            "ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING",
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING",
+        ),
+        // DataFusion orders a RANGE frame without ORDER BY by a constant.
+        (
+            "RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING",
+            "RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING",
+        ),
+    ] {
+        let units = shown.split(' ').next().unwrap();
+        assert_eq!(
+            err(&format!("SELECT cumsum(x) OVER ({frame}) FROM t")).await,
+            format!(
+                "Error during planning: cumsum: window frame {shown} is not supported; accepted: no frame clause, or {units} BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW (a cumulative scan always runs from the first row of the partition to the current row)"
+            ),
+            "{frame}"
+        );
+    }
+    let ctx = ctx();
+    register_batch(&ctx, "t", table());
+    for over in [
+        "ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW",
+        "ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW",
+        "ORDER BY t",
+        "",
+        "PARTITION BY s",
+    ] {
+        let out = crate::common::query(
+            &ctx,
+            &format!("SELECT cumsum(x, 'float64') OVER ({over}) AS y FROM t ORDER BY t"),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{over}: {e}"));
+        assert_eq!(out.num_rows(), 3, "{over}");
+    }
+}
+
+/// Issue 12, item 7: a float axis said "invalid value '0'"; it names the float and says
+/// an integer is needed.
+#[tokio::test]
+async fn a_float_axis_is_named_as_written() {
+    for sql in [
+        "SELECT cumsum(v, dtype => NULL, nulls => NULL, overflow => NULL, axis => 0.0) OVER (ORDER BY t) FROM t",
+        "SELECT cumsum(v, 0.0) OVER (ORDER BY t) FROM t",
+    ] {
+        assert_eq!(
+            err(sql).await,
+            planning(
+                "cumsum: invalid value '0.0' for option axis (a floating-point number, and an axis is an integer); accepted: an integer (negative counts from the end) or none"
+            ),
+            "{sql}"
+        );
+    }
+    assert!(
+        err("SELECT cumsum(v, -1.5) OVER (ORDER BY t) FROM t")
+            .await
+            .contains("invalid value '-1.5' for option axis")
+    );
+}
+
+/// Issue 12, item 7: a dtype Arrow cannot make says why, in the core's words.
+#[tokio::test]
+async fn an_impossible_decimal_dtype_says_why() {
+    assert_eq!(
+        err("SELECT cumsum(x, 'Decimal128(100, 2)') OVER (ORDER BY t) FROM t").await,
+        planning(
+            "cumsum: invalid value 'Decimal128(100, 2)' for option dtype (precision 100 is outside 1..=38); accepted: bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float16, float32, float64 (or an alias such as double), or an Arrow type name such as Int64, Decimal128(38, 2) or Duration(Millisecond)"
+        )
+    );
+}
+
+/// Issue 12, item 7: `cumsum(x)` without OVER beside GROUP BY (or another aggregate) fails
+/// in DataFusion's planner with "column x must appear in the GROUP BY clause", before any
+/// cumulus code runs; `explain_error` (which the command uses) says what is wrong.
+#[tokio::test]
+async fn a_call_without_over_beside_group_by_is_a_window_function() {
+    let ctx = ctx();
+    register_batch(&ctx, "t", table());
+    for sql in [
+        "SELECT s, cumsum(x) FROM t GROUP BY s",
+        "SELECT cumsum(x) AS c FROM t GROUP BY s",
+        "SELECT sum(t), cumsum(x) FROM t",
+        "SELECT * FROM (SELECT s, cumsum(x) FROM t GROUP BY s)",
+    ] {
+        let err = ctx.sql(sql).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("must appear in the GROUP BY clause"),
+            "{sql}: {err}"
+        );
+        assert_eq!(
+            cumulus::datafusion::explain_error(&err, sql).as_deref(),
+            Some(
+                "Error during planning: cumsum is a window function and cannot aggregate a group; accepted: cumsum(x) OVER (PARTITION BY ... ORDER BY ...), or cumsum(x) without OVER in a query without GROUP BY or aggregates"
+            ),
+            "{sql}"
+        );
+    }
+    // DataFusion's message stands where no cumulus call is at fault.
+    let sql = "SELECT s, x, cumsum(x) OVER (ORDER BY t) FROM t GROUP BY s";
+    let err = ctx.sql(sql).await.unwrap_err();
+    assert_eq!(cumulus::datafusion::explain_error(&err, sql), None);
+}
+
 /// An overflow under `overflow => 'error'` stops the query with the core's message.
 #[tokio::test]
 async fn overflow_error_surfaces_as_an_execution_error() {
