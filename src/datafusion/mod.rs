@@ -176,6 +176,7 @@ mod options;
 mod planner;
 mod rule;
 mod runs;
+mod session;
 mod window;
 
 use std::sync::Arc;
@@ -259,9 +260,11 @@ pub fn placeholder_aggregates() -> Vec<Arc<AggregateUDF>> {
 /// # Errors
 /// None in practice; the signature follows DataFusion's registry methods.
 pub fn register(ctx: &SessionContext) -> Result<()> {
+    let planner = CumulusPlanner::for_session(ctx);
     let state = ctx.state_ref();
     let mut state = state.write();
-    register_with_state(&mut *state)?;
+    register_functions(&mut *state, planner)?;
+    session::install(&mut state);
     register_rule(&mut state);
     Ok(())
 }
@@ -302,11 +305,19 @@ pub fn register(ctx: &SessionContext) -> Result<()> {
 ///
 /// [`FunctionRegistry`]: datafusion::execution::FunctionRegistry
 pub fn register_with_state<R: FunctionRegistry + ?Sized>(registry: &mut R) -> Result<()> {
+    register_functions(registry, CumulusPlanner::new())
+}
+
+/// Registers the window functions, the placeholder aggregates and `planner`.
+fn register_functions<R: FunctionRegistry + ?Sized>(
+    registry: &mut R,
+    planner: CumulusPlanner,
+) -> Result<()> {
     for f in window_functions() {
         registry.register_udwf(f)?;
     }
     for f in placeholder_aggregates() {
         registry.register_udaf(f)?;
     }
-    registry.register_expr_planner(Arc::new(CumulusPlanner))
+    registry.register_expr_planner(Arc::new(planner))
 }

@@ -15,16 +15,19 @@ use datafusion::logical_expr::{
     Accumulator, AggregateUDFImpl, Documentation, Expr, Signature, SortExpr, WindowFrame,
     WindowFrameBound, WindowFunctionDefinition,
 };
+use datafusion::prelude::SessionContext;
 
 use super::errors::plan_error;
 use super::options::{
     logical_option_args, missing_column, parse_options, signature, sql_defaults, syntax,
 };
+use super::session::SessionLink;
 use super::window::{CumulativeWindow, udwf};
-use crate::{Operation, ScanOption};
+use crate::{Operation, ScanOption, ScanOptions};
 
 /// The [`ExprPlanner`] that turns `cumsum(x, ...)` calls into window functions specialised
-/// for their options. [`super::register`] installs it; install it yourself with
+/// for their options. [`super::register`] installs one made with
+/// [`CumulusPlanner::for_session`]; install one yourself with
 /// `SessionStateBuilder::with_expr_planners` or `FunctionRegistry::register_expr_planner`
 /// when you assemble a session by hand.
 ///
@@ -33,7 +36,9 @@ use crate::{Operation, ScanOption};
 /// therefore follows `dtype`. For a call without OVER (which DataFusion only resolves
 /// through an aggregate, hence [`CumulativePlaceholder`]) it returns the same window over
 /// the whole input, ordered by the call's `ORDER BY` if it has one, named like the call
-/// (`cumsum(t.x)`).
+/// (`cumsum(t.x)`). Options a call does not give are SQL's defaults
+/// ([`super::sql_defaults`]), or the session's (`SET cumulus.nulls = 'skip'`) for a
+/// planner made with [`CumulusPlanner::for_session`].
 ///
 /// ```
 /// use std::sync::Arc;
@@ -42,11 +47,56 @@ use crate::{Operation, ScanOption};
 /// use datafusion::prelude::SessionContext;
 ///
 /// let mut ctx = SessionContext::new();
-/// ctx.register_expr_planner(Arc::new(CumulusPlanner))?;
+/// ctx.register_expr_planner(Arc::new(CumulusPlanner::new()))?;
 /// # Ok::<(), datafusion::error::DataFusionError>(())
 /// ```
-#[derive(Debug, Default, Clone, Copy)]
-pub struct CumulusPlanner;
+#[derive(Debug, Default, Clone)]
+pub struct CumulusPlanner {
+    session: Option<SessionLink>,
+}
+
+impl CumulusPlanner {
+    /// A planner whose calls default to [`super::sql_defaults`].
+    pub fn new() -> Self {
+        CumulusPlanner { session: None }
+    }
+
+    /// A planner whose calls default to the `SET cumulus.<option>` values of `ctx`'s
+    /// session, read when each query is planned (what [`super::register`] installs; the
+    /// settings exist once `register` has added them to the session's configuration).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let ctx = datafusion::prelude::SessionContext::new();
+    /// cumulus::datafusion::register(&ctx)?; // uses CumulusPlanner::for_session(&ctx)
+    /// ctx.sql("SET cumulus.nulls = 'skip'").await?;
+    /// let batches = ctx
+    ///     .sql("SELECT cumsum(x) AS s FROM (VALUES (1), (NULL), (2)) AS v(x)")
+    ///     .await?
+    ///     .collect()
+    ///     .await?;
+    /// datafusion::assert_batches_eq!(
+    ///     ["+---+", "| s |", "+---+", "| 1 |", "|   |", "| 3 |", "+---+"],
+    ///     &batches
+    /// );
+    /// # Ok::<(), datafusion::error::DataFusionError>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn for_session(ctx: &SessionContext) -> Self {
+        CumulusPlanner {
+            session: Some(SessionLink::new(ctx)),
+        }
+    }
+
+    /// The options of a call that gives none.
+    fn defaults(&self) -> ScanOptions {
+        self.session
+            .as_ref()
+            .and_then(SessionLink::defaults)
+            .unwrap_or_else(sql_defaults)
+    }
+}
 
 /// The operation of a function definition when it is one of ours.
 fn our_operation(def: &WindowFunctionDefinition) -> Option<Operation> {
@@ -130,6 +180,7 @@ impl ExprPlanner for CumulusPlanner {
         // so two calls with different options never share a name.
         Ok(PlannerResult::Planned(window_call(
             op,
+            &self.defaults(),
             raw.args,
             raw.partition_by,
             raw.order_by,
@@ -164,21 +215,23 @@ impl ExprPlanner for CumulusPlanner {
         ));
         let name = NamePreserver::new_for_projection().save(&call);
         let frame = WindowFrame::new((!raw.order_by.is_empty()).then_some(true));
-        let window = window_call(op, raw.args, vec![], raw.order_by, frame)?;
+        let window = window_call(op, &self.defaults(), raw.args, vec![], raw.order_by, frame)?;
         Ok(PlannerResult::Planned(name.restore(window)))
     }
 }
 
-/// The window call of `op` with the options its constant arguments give, on a
+/// The window call of `op` with the options its constant arguments give over
+/// `defaults`, on a
 /// [`CumulativeWindow`] made for them.
 fn window_call(
     op: Operation,
+    defaults: &ScanOptions,
     args: Vec<Expr>,
     partition_by: Vec<Expr>,
     order_by: Vec<SortExpr>,
     window_frame: WindowFrame,
 ) -> Result<Expr> {
-    let options = parse_options(op, &logical_option_args(&args), &sql_defaults())?;
+    let options = parse_options(op, &logical_option_args(&args), defaults)?;
     Ok(Expr::from(WindowFunction {
         fun: WindowFunctionDefinition::WindowUDF(udwf(op, options)),
         params: WindowFunctionParams {

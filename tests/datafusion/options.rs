@@ -330,3 +330,104 @@ async fn named_argument_error_gets_a_hint() {
     let err = ctx.sql(sql).await.unwrap_err();
     assert_eq!(explain_error(&err, sql), None);
 }
+
+/// `SET cumulus.<option>` gives the session's defaults; a call's own values win.
+#[tokio::test]
+async fn session_defaults_through_set() {
+    let ctx = session();
+    let d = sql_defaults;
+    ctx.sql("SET cumulus.nulls = 'skip'").await.unwrap();
+    check(&ctx, "x", &d().with_nulls(NullPolicy::Skip)).await;
+    check(&ctx, "x, 'carry'", &d()).await;
+    check(
+        &ctx,
+        "x, 'float32'",
+        &d().with_nulls(NullPolicy::Skip)
+            .with_dtype(DataType::Float32),
+    )
+    .await;
+    // Without OVER too.
+    let out = query(&ctx, "SELECT cumsum(x) AS y FROM t").await.unwrap();
+    assert_eq!(out.column(0).null_count(), 2, "skip: nulls stay null");
+
+    // The output type follows a session dtype at planning.
+    ctx.sql("SET cumulus.dtype = 'float32'").await.unwrap();
+    let df = ctx
+        .sql("SELECT cumsum(x) OVER (ORDER BY t) AS y FROM t")
+        .await
+        .unwrap();
+    assert_eq!(
+        df.schema().field_with_name(None, "y").unwrap().data_type(),
+        &DataType::Float32
+    );
+    ctx.sql("SET cumulus.reverse = true").await.unwrap();
+    ctx.sql("SET cumulus.axis = -1").await.unwrap();
+    check(
+        &ctx,
+        "x",
+        &d().with_nulls(NullPolicy::Skip)
+            .with_dtype(DataType::Float32)
+            .with_reverse(true)
+            .with_axis(-1),
+    )
+    .await;
+    let entries: Vec<(String, Option<String>)> = ctx
+        .state()
+        .config()
+        .options()
+        .entries()
+        .into_iter()
+        .filter(|e| e.key.starts_with("cumulus."))
+        .map(|e| (e.key, e.value))
+        .collect();
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        entries,
+        [
+            ("cumulus.dtype".to_string(), some("float32")),
+            ("cumulus.nulls".to_string(), some("skip")),
+            ("cumulus.overflow".to_string(), some("wrap")),
+            ("cumulus.axis".to_string(), some("-1")),
+            ("cumulus.reverse".to_string(), some("true")),
+        ]
+    );
+
+    // 'default' (or 'null') goes back to SQL's default; RESET does not reach extensions.
+    for option in ["dtype", "nulls", "axis", "reverse"] {
+        ctx.sql(&format!("SET cumulus.{option} = 'default'"))
+            .await
+            .unwrap();
+    }
+    ctx.sql("SET cumulus.overflow = 'error'").await.unwrap();
+    let message = error_of(
+        &ctx,
+        "SELECT cumsum(x, 'int8') OVER (ORDER BY t) FROM (VALUES (1, 100), (2, 100)) AS v(t, x)",
+    )
+    .await;
+    assert!(message.contains("Int8 overflow at row 1"), "{message}");
+    ctx.sql("SET cumulus.overflow = 'null'").await.unwrap();
+    check(&ctx, "x", &d()).await;
+
+    // Another session keeps its own defaults.
+    let other = session();
+    check(&other, "x", &d()).await;
+}
+
+#[tokio::test]
+async fn session_defaults_refuse_what_a_call_would_refuse() {
+    let ctx = session();
+    assert_eq!(
+        error_of(&ctx, "SET cumulus.nulls = 'sometimes'").await,
+        "Invalid or Unsupported Configuration\ncaused by\nExternal error: invalid value 'sometimes' for option nulls; accepted: skip, propagate, carry, identity"
+    );
+    assert_eq!(
+        error_of(&ctx, "SET cumulus.speed = 'fast'").await,
+        "Invalid or Unsupported Configuration: cumulus.speed is not a cumulus option; accepted: cumulus.dtype, cumulus.nulls, cumulus.overflow, cumulus.axis, cumulus.reverse"
+    );
+    // Without cumulus::datafusion::register there is no cumulus namespace.
+    let plain = SessionContext::new();
+    assert_eq!(
+        error_of(&plain, "SET cumulus.nulls = 'skip'").await,
+        "Invalid or Unsupported Configuration: Could not find config namespace \"cumulus\""
+    );
+}
