@@ -209,9 +209,17 @@ fn document(op: Operation) -> Documentation {
         Some("Numeric, boolean, decimal, duration, FixedSizeList or tensor"),
     );
     for option in ScanOption::ALL {
+        let summary = option.summary();
+        let mut first = summary.chars();
+        let capitalized: String = first
+            .next()
+            .map(|c| c.to_ascii_uppercase())
+            .into_iter()
+            .chain(first)
+            .collect();
         builder = builder.with_argument(
             option.name(),
-            format!("{}: {}.", option.summary(), sql_accepted(option)),
+            format!("{capitalized}. Accepted: {}.", sql_accepted(option)),
         );
     }
     builder

@@ -73,12 +73,9 @@ pub(crate) fn signature() -> Signature {
         .expect("user-defined signatures accept any parameter names")
 }
 
-/// The call's syntax, shortest form first: `cumsum(x [, option ...])`.
+/// The call's syntax: `cumsum(x [, option ...])`, options by value in any order or by name.
 pub(crate) fn syntax(op: Operation) -> String {
-    format!(
-        "{op}(x [, option ...]), each option a value in any order ({op}(x, 'skip')) or name => value with the names a prefix of ({})",
-        PARAMETER_NAMES[1..].join(", ")
-    )
+    format!("{op}(x [, option ...])")
 }
 
 /// What an option accepts in SQL: the core's accepted values and what NULL means.
