@@ -90,6 +90,37 @@ impl CumulativeWindowAggExec {
     /// # Errors
     /// When a window expression's evaluator cannot be created (the planner created it
     /// once already, so this does not happen for a plan DataFusion made).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use cumulus::datafusion::CumulativeWindowAggExec;
+    /// use datafusion::physical_plan::windows::WindowAggExec;
+    /// use datafusion::prelude::*;
+    ///
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// // A session without the rule plans DataFusion's WindowAggExec; swap it by hand.
+    /// let mut state = datafusion::execution::SessionStateBuilder::new().with_default_features().build();
+    /// cumulus::datafusion::register_with_state(&mut state)?;
+    /// let ctx = SessionContext::new_with_state(state);
+    /// let plan = ctx
+    ///     .sql("SELECT cumsum(x) OVER (ORDER BY x) FROM (VALUES (1), (2)) AS v(x)")
+    ///     .await?
+    ///     .create_physical_plan()
+    ///     .await?;
+    /// let mut window = None;
+    /// datafusion::common::tree_node::TreeNode::apply(&plan, |node| {
+    ///     if let Some(w) = node.downcast_ref::<WindowAggExec>() {
+    ///         window = Some(Arc::new(w.clone()));
+    ///     }
+    ///     Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    /// })?;
+    /// let exec = CumulativeWindowAggExec::try_new(window.unwrap())?.expect("a cumulus window");
+    /// assert_eq!(exec.window_expr().len(), 1);
+    /// assert!(Arc::ptr_eq(exec.input(), exec.window_agg().input()));
+    /// # Ok::<(), datafusion::error::DataFusionError>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn try_new(window: Arc<WindowAggExec>) -> Result<Option<Self>> {
         let exprs = window.window_expr();
         let Some(first) = exprs.first() else {
@@ -119,16 +150,22 @@ impl CumulativeWindowAggExec {
     }
 
     /// The `WindowAggExec` this operator runs in place of.
+    ///
+    /// See [`CumulativeWindowAggExec::try_new`] for an example.
     pub fn window_agg(&self) -> &Arc<WindowAggExec> {
         &self.window
     }
 
     /// The input plan.
+    ///
+    /// See [`CumulativeWindowAggExec::try_new`] for an example.
     pub fn input(&self) -> &Arc<dyn ExecutionPlan> {
         self.window.input()
     }
 
     /// The window expressions, one output column each.
+    ///
+    /// See [`CumulativeWindowAggExec::try_new`] for an example.
     pub fn window_expr(&self) -> &[Arc<dyn WindowExpr>] {
         self.window.window_expr()
     }

@@ -57,6 +57,13 @@ pub struct CumulusPlanner {
 
 impl CumulusPlanner {
     /// A planner whose calls default to [`super::sql_defaults`].
+    ///
+    /// ```
+    /// use datafusion::execution::FunctionRegistry;
+    /// let mut ctx = datafusion::prelude::SessionContext::new();
+    /// ctx.register_expr_planner(std::sync::Arc::new(cumulus::datafusion::CumulusPlanner::new()))?;
+    /// # Ok::<(), datafusion::error::DataFusionError>(())
+    /// ```
     pub fn new() -> Self {
         CumulusPlanner { session: None }
     }
@@ -269,6 +276,13 @@ pub struct CumulativePlaceholder {
 
 impl CumulativePlaceholder {
     /// The placeholder for `op`.
+    ///
+    /// ```
+    /// use cumulus::Operation;
+    /// let placeholder = cumulus::datafusion::CumulativePlaceholder::new(Operation::Cummin);
+    /// let udaf = datafusion::logical_expr::AggregateUDF::from(placeholder);
+    /// assert_eq!(udaf.name(), "cummin");
+    /// ```
     pub fn new(op: Operation) -> Self {
         CumulativePlaceholder {
             op,

@@ -61,6 +61,13 @@ pub struct CumulativeWindow {
 
 impl CumulativeWindow {
     /// The window function computing `op` with `options`.
+    ///
+    /// ```
+    /// use cumulus::datafusion::{CumulativeWindow, sql_defaults};
+    /// use cumulus::Operation;
+    /// let window = CumulativeWindow::new(Operation::Cumsum, sql_defaults().with_reverse(true));
+    /// assert!(window.options().reverse);
+    /// ```
     pub fn new(op: Operation, options: ScanOptions) -> Self {
         CumulativeWindow {
             op,
@@ -70,11 +77,24 @@ impl CumulativeWindow {
     }
 
     /// The operation.
+    ///
+    /// ```
+    /// use cumulus::Operation;
+    /// let window = cumulus::datafusion::CumulativeWindow::new(Operation::Cummax, Default::default());
+    /// assert_eq!(window.operation(), Operation::Cummax);
+    /// ```
     pub fn operation(&self) -> Operation {
         self.op
     }
 
     /// The options every call of this instance uses.
+    ///
+    /// ```
+    /// use cumulus::{NullPolicy, Operation, ScanOptions};
+    /// let options = ScanOptions::default().with_nulls(NullPolicy::Identity);
+    /// let window = cumulus::datafusion::CumulativeWindow::new(Operation::Cumsum, options.clone());
+    /// assert_eq!(window.options(), &options);
+    /// ```
     pub fn options(&self) -> &ScanOptions {
         &self.options
     }
