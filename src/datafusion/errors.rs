@@ -239,14 +239,19 @@ fn named_arguments_hint(sql: &str, missing: &str) -> Option<String> {
         .filter_map(|(n, _)| PARAMETER_NAMES.iter().position(|p| p == n))
         .chain(PARAMETER_NAMES.iter().position(|p| *p == missing))
         .max()?;
+    // `get`: the call found may not be the one DataFusion refused (the SQL may hold
+    // several), so its values can outnumber the parameters before `last`.
+    let named_span = PARAMETER_NAMES.get(1 + values.len()..=last)?;
     let by_name: Vec<String> = std::iter::once(x)
         .chain(values.iter().cloned())
-        .chain(PARAMETER_NAMES[1 + values.len()..=last].iter().map(|p| {
-            match named.iter().find(|(n, _)| n == p) {
-                Some((_, v)) => format!("{p} => {v}"),
-                None => format!("{p} => NULL"),
-            }
-        }))
+        .chain(
+            named_span
+                .iter()
+                .map(|p| match named.iter().find(|(n, _)| n == p) {
+                    Some((_, v)) => format!("{p} => {v}"),
+                    None => format!("{p} => NULL"),
+                }),
+        )
         .collect();
     Some(format!(
         "{written}: DataFusion fills named arguments from the first parameter on; write {op}({}) or {op}({})",
@@ -320,4 +325,19 @@ fn call_without_over_beside_grouping(sql: &str) -> Option<Operation> {
         }
     }
     finder.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hint is built from the first call with named options, which need not be the
+    /// one DataFusion refused: it never panics on a call that does not fit the error.
+    #[test]
+    fn a_hint_for_another_call_does_not_panic() {
+        let sql = "SELECT cumsum(x, 1, 2, 3, 4, 5, dtype => 1), cumsum(y, nulls => 'skip') FROM t";
+        assert_eq!(named_arguments_hint(sql, "dtype"), None);
+        assert_eq!(named_arguments_hint("SELECT", "dtype"), None);
+        assert_eq!(named_arguments_hint("not sql at all (", "dtype"), None);
+    }
 }

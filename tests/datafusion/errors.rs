@@ -217,6 +217,8 @@ async fn frames_that_end_after_the_current_row() {
     for over in [
         "ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW",
         "ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW",
+        "ORDER BY t ROWS UNBOUNDED PRECEDING",
+        "ORDER BY t GROUPS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW",
         "ORDER BY t",
         "",
         "PARTITION BY s",
