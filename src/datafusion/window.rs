@@ -48,10 +48,10 @@ use crate::{Axis, Operation, ScanOptions, Scanner};
 /// with one push. Either way nothing runs per row outside the scan.
 ///
 /// Option arguments that reach an instance without going through the planner (a
-/// hand-built `cumsum_udwf().call(vec![col("x"), lit(ScalarValue::Null), lit("skip")])`)
-/// are read when the physical plan is made: they are honoured when they give the output
-/// type the instance announced, and otherwise are a plan error that names both types and
-/// points to the planner and the builders.
+/// hand-built `cumsum_udwf().call(vec![col("x"), lit("skip")])`) are read, by value as in
+/// SQL and over the instance's own options, when the physical plan is made: they are
+/// honoured when they give the output type the instance announced, and otherwise are a
+/// plan error that names both types and points to the planner and the builders.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct CumulativeWindow {
     op: Operation,
