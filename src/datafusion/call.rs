@@ -49,6 +49,14 @@ pub struct Cumulative {
 
 impl Cumulative {
     /// A call of `op` on `x` with SQL's defaults.
+    ///
+    /// ```
+    /// use cumulus::Operation;
+    /// use cumulus::datafusion::{Cumulative, sql_defaults};
+    /// use datafusion::prelude::col;
+    /// let call = Cumulative::new(Operation::NanCumprod, col("x"));
+    /// assert_eq!(call.scan_options(), &sql_defaults());
+    /// ```
     pub fn new(op: Operation, x: Expr) -> Self {
         Cumulative {
             op,
@@ -58,30 +66,59 @@ impl Cumulative {
     }
 
     /// NumPy's `dtype=`: cast each value to `dtype` (NumPy's unsafe cast) and scan in it.
+    ///
+    /// ```
+    /// use datafusion::arrow::datatypes::DataType;
+    /// let call = cumulus::datafusion::cumsum(datafusion::prelude::col("x")).dtype(DataType::Float32);
+    /// assert_eq!(call.scan_options().dtype, Some(DataType::Float32));
+    /// ```
     pub fn dtype(mut self, dtype: DataType) -> Self {
         self.options = self.options.with_dtype(dtype);
         self
     }
 
     /// What nulls do ([`NullPolicy::Carry`] by default).
+    ///
+    /// ```
+    /// use cumulus::NullPolicy;
+    /// let call = cumulus::datafusion::cumsum(datafusion::prelude::col("x")).nulls(NullPolicy::Skip);
+    /// assert_eq!(call.scan_options().nulls, NullPolicy::Skip);
+    /// ```
     pub fn nulls(mut self, nulls: NullPolicy) -> Self {
         self.options = self.options.with_nulls(nulls);
         self
     }
 
     /// What integer overflow does ([`Overflow::Wrap`] by default).
+    ///
+    /// ```
+    /// use cumulus::Overflow;
+    /// let call = cumulus::datafusion::cumprod(datafusion::prelude::col("x")).overflow(Overflow::Error);
+    /// assert_eq!(call.scan_options().overflow, Overflow::Error);
+    /// ```
     pub fn overflow(mut self, overflow: Overflow) -> Self {
         self.options = self.options.with_overflow(overflow);
         self
     }
 
     /// The axis of FixedSizeList and tensor columns (0 by default: down the rows).
+    ///
+    /// ```
+    /// use cumulus::Axis;
+    /// let call = cumulus::datafusion::cummax(datafusion::prelude::col("v")).axis(-1);
+    /// assert_eq!(call.scan_options().axis, Axis::Index(-1));
+    /// ```
     pub fn axis(mut self, axis: impl Into<Axis>) -> Self {
         self.options = self.options.with_axis(axis);
         self
     }
 
     /// Scan from the last row of each window partition to the first.
+    ///
+    /// ```
+    /// let call = cumulus::datafusion::cummin(datafusion::prelude::col("x")).reverse(true);
+    /// assert!(call.scan_options().reverse);
+    /// ```
     pub fn reverse(mut self, reverse: bool) -> Self {
         self.options = self.options.with_reverse(reverse);
         self
@@ -90,17 +127,37 @@ impl Cumulative {
     /// Replaces every option. Note that [`ScanOptions::default`] is NumPy's (flatten,
     /// nulls skipped), not SQL's: flattening an N-dimensional column is a plan error in
     /// a window function.
+    ///
+    /// ```
+    /// use cumulus::ScanOptions;
+    /// let options = cumulus::datafusion::sql_defaults().with_reverse(true);
+    /// let call = cumulus::datafusion::cumsum(datafusion::prelude::col("x")).options(options.clone());
+    /// assert_eq!(call.scan_options(), &options);
+    /// ```
     pub fn options(mut self, options: ScanOptions) -> Self {
         self.options = options;
         self
     }
 
     /// The options the call will use.
+    ///
+    /// ```
+    /// let call = cumulus::datafusion::cumsum(datafusion::prelude::col("x"));
+    /// assert_eq!(call.scan_options(), &cumulus::datafusion::sql_defaults());
+    /// ```
     pub fn scan_options(&self) -> &ScanOptions {
         &self.options
     }
 
     /// The window function made for these options.
+    ///
+    /// ```
+    /// use datafusion::arrow::datatypes::DataType;
+    /// let udwf = cumulus::datafusion::cumsum(datafusion::prelude::col("x"))
+    ///     .dtype(DataType::Int8)
+    ///     .udwf();
+    /// assert_eq!(udwf.name(), "cumsum");
+    /// ```
     pub fn udwf(&self) -> Arc<WindowUDF> {
         udwf(self.op, self.options.clone())
     }

@@ -45,36 +45,55 @@
 //! [`placeholder_aggregates`] list the parts for a `SessionStateBuilder`.
 //!
 //! ## Options
-//! Every option of [`ScanOptions`] is a constant argument, positional or named, in this
-//! order ([`PARAMETER_NAMES`]):
-//!
-//! `cumsum(x [, dtype [, nulls [, overflow [, axis [, reverse]]]]])`
-//!
-//! | option     | values                                            | default |
-//! |------------|---------------------------------------------------|---------|
-//! | `dtype`    | `'int8'` ... `'uint64'`, `'float16'`, `'float32'`, `'float64'`, `'bool'`, an Arrow type (`'Decimal128(20, 2)'`) | NumPy's result type |
-//! | `nulls`    | `'carry'`, `'skip'`, `'propagate'`, `'identity'`   | `'carry'` |
-//! | `overflow` | `'wrap'`, `'error'`                                | `'wrap'` |
-//! | `axis`     | an integer, negative from the end                  | `0` |
-//! | `reverse`  | `true`, `false`                                    | `false` |
-//!
-//! `NULL` for any option means its default. DataFusion 55 resolves named arguments by
-//! position and then requires the first *k* parameters when *k* arguments are given, so
-//! the options you name must be a prefix of the list, in any order: write `NULL` for the
-//! ones before the last you need.
+//! Write an option's value after the column, in any order. No two options accept the
+//! same value, so the value says which option it sets:
 //!
 //! ```sql
-//! cumsum(x, 'float64')                                  -- dtype
-//! cumsum(x, nulls => 'skip', dtype => NULL)             -- a prefix, in any order
-//! cumsum(x, dtype => NULL, nulls => NULL, overflow => 'error')
-//! cumsum(x, NULL, NULL, NULL, NULL, true)               -- reverse only
-//! cumsum(x, nulls => 'skip')          -- error: Missing required parameter 'dtype'
+//! cumsum(x, 'skip')             -- nulls: a null row stays null
+//! cumsum(x, 'float64')          -- dtype: scan in, and return, DOUBLE
+//! cumsum(x, 'int8', 'error')    -- dtype and overflow: stop at the first int8 overflow
+//! cumsum(v, 1)                  -- axis (an integer): within each row of a FixedSizeList
+//! cumsum(x, true)               -- reverse (a boolean): from the partition's last row
 //! ```
 //!
+//! The options, what each accepts and what it means are the core's [`ScanOption`] table
+//! ([`ScanOption::accepted_values`], [`ScanOption::summary`]); DataFusion's function
+//! documentation of each function lists them with SQL's defaults ([`sql_defaults`]). `NULL`
+//! sets nothing. Each option can be given once; two values for one option, a value no
+//! option takes, or a non-constant argument is an `Error during planning` that lists the
+//! accepted values.
+//!
+//! By name, the parameters are [`PARAMETER_NAMES`]. DataFusion 55 resolves named
+//! arguments by position and then requires the first *k* parameters when *k* arguments
+//! are given, so the options you name must be a prefix of that list (in any order), with
+//! `NULL` for the ones you skip; [`explain_error`] turns DataFusion's message into the
+//! two forms that work:
+//!
+//! ```sql
+//! cumsum(x, dtype => NULL, nulls => 'skip')
+//! cumsum(x, nulls => 'skip')   -- error: Missing required parameter 'dtype'
+//! ```
+//!
+//! Positional calls written for the fixed order (`cumsum(x, NULL, 'skip')`,
+//! `cumsum(x, NULL, NULL, NULL, NULL, true)`) mean what they meant: each value stood where
+//! its value says what it is. DataFusion hands named arguments to the planner placed by
+//! position, without their names, so a value is read by what it is even under another
+//! option's name (`dtype => 'skip'` sets `nulls`).
+//!
 //! The options are read once, when the query is planned: the output type follows `dtype`
-//! (`cumsum(int_col, 'float64')` is a DOUBLE column in the plan), and a non-constant
-//! option, an unknown name or value, or a column the operation cannot scan is an
-//! `Error during planning` naming the option or type and what is accepted.
+//! (`cumsum(int_col, 'float64')` is a DOUBLE column in the plan), and a column the
+//! operation cannot scan is an `Error during planning` naming the type and what is
+//! accepted.
+//!
+//! ### Session defaults
+//! `SET cumulus.nulls = 'skip'` (likewise `cumulus.dtype`, `cumulus.overflow`,
+//! `cumulus.axis`, `cumulus.reverse`) changes the default of every call planned afterwards
+//! in the session; a call's own values win, and `'default'` restores SQL's default
+//! (DataFusion 55's `RESET` does not reach extensions). The settings are a DataFusion
+//! config extension that [`register`] adds; DataFusion 55 gives a planner no access to the
+//! session's configuration, so [`register`]'s planner ([`CumulusPlanner::for_session`])
+//! reads the context's. Sessions set up with [`register_with_state`] alone have no
+//! `cumulus.*` settings, and the DataFrame builders use [`sql_defaults`].
 //!
 //! ## Nulls: Carry by default
 //! SQL calls default to [`NullPolicy::Carry`]: a null row gets the running value, and rows
@@ -101,14 +120,21 @@
 //! ORDER BY in the same SELECT may sort the rows first, and the call without ORDER BY
 //! then scans them in that order: give it its own ORDER BY when that matters. The column is named
 //! `cumsum(t.x)`. It works through the placeholder aggregate and [`CumulusPlanner`]; like
-//! any window it cannot be mixed with GROUP BY aggregates.
+//! any window it cannot be mixed with GROUP BY aggregates: DataFusion's planner then
+//! answers "column x must appear in the GROUP BY clause" before cumulus sees the query,
+//! which [`explain_error`] turns into "cumsum is a window function ...".
 //!
 //! ## Frames and ties
 //! The scan is per row: every row gets the value of the rows before it in the window's
-//! ORDER BY, plus itself. A frame clause must start at `UNBOUNDED PRECEDING` (a moving
-//! window is an error) and is otherwise ignored; under the default
-//! `RANGE ... CURRENT ROW` frame, rows tied on the ORDER BY key still get distinct running
-//! values (unlike `sum(x) OVER (ORDER BY t)`), in the order the sort leaves them.
+//! ORDER BY, plus itself. A frame clause must run from `UNBOUNDED PRECEDING` to
+//! `CURRENT ROW` (ROWS, RANGE or GROUPS); any other frame (a moving window, one ending at
+//! `UNBOUNDED FOLLOWING` or `n FOLLOWING`) asks for something a scan does not compute and
+//! is a plan error. Without ORDER BY, DataFusion gives every window the frame
+//! `ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING`, which is accepted (the scan
+//! then runs in input order; the same frame written out cannot be told apart from it).
+//! Under the default `RANGE ... CURRENT ROW` frame, rows tied on the ORDER BY key still
+//! get distinct running values (unlike `sum(x) OVER (ORDER BY t)`), in the order the sort
+//! leaves them.
 //!
 //! ## Operator and memory
 //! DataFusion plans the functions into its `WindowAggExec` (their evaluator keeps
@@ -154,45 +180,62 @@
 //! operator does not make.
 //!
 //! ## Errors
-//! Plan-time problems are plan errors carrying the core's message
-//! (`Error during planning: cumsum: invalid value 'sometimes' for option nulls; accepted:
-//! skip, propagate, carry, identity`). An overflow under `overflow => 'error'` stops the
-//! query with an execution error carrying the core's message
-//! (`Execution error: cumsum: Int64 overflow at row 2; ...`), rows counted from 0 at the
-//! first row of the window partition, in the window's order.
+//! A [`crate::Error`] from the core stays the error's source. DataFusion 55's `Plan` and
+//! `Execution` errors hold only a string, so it travels as `DataFusionError::External`
+//! inside a `Context` saying where it happened:
+//!
+//! ```text
+//! Error during planning
+//! caused by
+//! External error: cumsum: unsupported input type Utf8; accepted: bool, int8, ...
+//! ```
+//!
+//! An overflow under `overflow => 'error'` stops the query the same way with
+//! `Execution error`, rows counted from 0 at the first row of the window partition, in
+//! the window's order. `error.find_root()` is the `External` error; downcast it, or call
+//! [`cumulus_error`], for the typed [`crate::Error`] (`Error::Overflow { row, .. }`).
+//! Errors about how a call is written (the frame, DISTINCT, a value no option takes, two
+//! values for one option) are DataFusion plan errors (`Error during planning: cumsum:
+//! ...`), like DataFusion's own checks. [`explain_error`] gives a one-line message for a
+//! person, adding a hint where DataFusion's own message is cryptic.
 //!
 //! [`PartitionEvaluator::evaluate_all`]: datafusion::logical_expr::PartitionEvaluator::evaluate_all
 //! [`Scanner`]: crate::Scanner
 //! [`FunctionRegistry`]: datafusion::execution::FunctionRegistry
-//! [`ScanOptions`]: crate::ScanOptions
+//! [`ScanOption`]: crate::ScanOption
+//! [`ScanOption::accepted_values`]: crate::ScanOption::accepted_values
+//! [`ScanOption::summary`]: crate::ScanOption::summary
 //! [`NullPolicy::Carry`]: crate::NullPolicy::Carry
 //! [`NullPolicy::Skip`]: crate::NullPolicy::Skip
 
 mod call;
+mod errors;
 mod exec;
-mod extrema;
+mod functions;
 mod options;
 mod planner;
-mod products;
 mod rule;
-mod sums;
+mod runs;
+mod session;
 mod window;
 
 use std::sync::Arc;
 
 use datafusion::common::Result;
 use datafusion::execution::FunctionRegistry;
-use datafusion::logical_expr::{AggregateUDF, Documentation, WindowUDF};
+use datafusion::logical_expr::{AggregateUDF, WindowUDF};
 use datafusion::prelude::SessionContext;
 
 pub use call::Cumulative;
+pub use errors::{cumulus_error, explain_error};
 pub use exec::CumulativeWindowAggExec;
-pub use extrema::{cummax, cummax_udwf, cummin, cummin_udwf};
+pub use functions::{
+    cummax, cummax_udwf, cummin, cummin_udwf, cumprod, cumprod_udwf, cumsum, cumsum_udwf,
+    nancumprod, nancumprod_udwf, nancumsum, nancumsum_udwf,
+};
 pub use options::{PARAMETER_NAMES, sql_defaults};
 pub use planner::{CumulativePlaceholder, CumulusPlanner};
-pub use products::{cumprod, cumprod_udwf, nancumprod, nancumprod_udwf};
 pub use rule::{CumulativeWindowRule, physical_optimizer_rules, register_rule};
-pub use sums::{cumsum, cumsum_udwf, nancumsum, nancumsum_udwf};
 pub use window::CumulativeWindow;
 
 use crate::Operation;
@@ -204,14 +247,7 @@ use crate::Operation;
 /// assert_eq!(cumulus::datafusion::udwf(Operation::Cummin).name(), "cummin");
 /// ```
 pub fn udwf(op: Operation) -> Arc<WindowUDF> {
-    match op {
-        Operation::Cumsum => cumsum_udwf(),
-        Operation::Cumprod => cumprod_udwf(),
-        Operation::NanCumsum => nancumsum_udwf(),
-        Operation::NanCumprod => nancumprod_udwf(),
-        Operation::Cummax => cummax_udwf(),
-        Operation::Cummin => cummin_udwf(),
-    }
+    functions::registered(op)
 }
 
 /// The six window functions, as [`register`] registers them.
@@ -251,7 +287,7 @@ pub fn placeholder_aggregates() -> Vec<Arc<AggregateUDF>> {
 /// let ctx = datafusion::prelude::SessionContext::new();
 /// cumulus::datafusion::register(&ctx)?;
 /// let batches = ctx
-///     .sql("SELECT cumsum(x, dtype => 'float64') AS s FROM (VALUES (1), (2)) AS v(x)")
+///     .sql("SELECT cumsum(x, 'float64') AS s FROM (VALUES (1), (2)) AS v(x)")
 ///     .await?
 ///     .collect()
 ///     .await?;
@@ -264,9 +300,11 @@ pub fn placeholder_aggregates() -> Vec<Arc<AggregateUDF>> {
 /// # Errors
 /// None in practice; the signature follows DataFusion's registry methods.
 pub fn register(ctx: &SessionContext) -> Result<()> {
+    let planner = CumulusPlanner::for_session(ctx);
     let state = ctx.state_ref();
     let mut state = state.write();
-    register_with_state(&mut *state)?;
+    register_functions(&mut *state, planner)?;
+    session::install(&mut state);
     register_rule(&mut state);
     Ok(())
 }
@@ -307,23 +345,19 @@ pub fn register(ctx: &SessionContext) -> Result<()> {
 ///
 /// [`FunctionRegistry`]: datafusion::execution::FunctionRegistry
 pub fn register_with_state<R: FunctionRegistry + ?Sized>(registry: &mut R) -> Result<()> {
+    register_functions(registry, CumulusPlanner::new())
+}
+
+/// Registers the window functions, the placeholder aggregates and `planner`.
+fn register_functions<R: FunctionRegistry + ?Sized>(
+    registry: &mut R,
+    planner: CumulusPlanner,
+) -> Result<()> {
     for f in window_functions() {
         registry.register_udwf(f)?;
     }
     for f in placeholder_aggregates() {
         registry.register_udaf(f)?;
     }
-    registry.register_expr_planner(Arc::new(CumulusPlanner))
-}
-
-/// The documentation of `op`'s SQL function (DataFusion's function docs).
-pub(crate) fn documentation(op: Operation) -> &'static Documentation {
-    match op {
-        Operation::Cumsum => &sums::CUMSUM_DOC,
-        Operation::Cumprod => &products::CUMPROD_DOC,
-        Operation::NanCumsum => &sums::NANCUMSUM_DOC,
-        Operation::NanCumprod => &products::NANCUMPROD_DOC,
-        Operation::Cummax => &extrema::CUMMAX_DOC,
-        Operation::Cummin => &extrema::CUMMIN_DOC,
-    }
+    registry.register_expr_planner(Arc::new(planner))
 }

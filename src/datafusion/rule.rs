@@ -44,10 +44,23 @@ pub struct CumulativeWindowRule;
 
 impl CumulativeWindowRule {
     /// The rule's name, as [`PhysicalOptimizerRule::name`] and `EXPLAIN VERBOSE` give it.
+    ///
+    /// ```
+    /// use datafusion::physical_optimizer::PhysicalOptimizerRule;
+    /// use cumulus::datafusion::CumulativeWindowRule;
+    /// assert_eq!(CumulativeWindowRule.name(), CumulativeWindowRule::NAME);
+    /// ```
     pub const NAME: &'static str = "CumulativeWindowRule";
 
     /// Puts the rule into `rules` just before `SanityCheckPlan` (at the end when there is
     /// none); does nothing when a rule of this name is already there.
+    ///
+    /// ```
+    /// let mut rules = vec![];
+    /// cumulus::datafusion::CumulativeWindowRule::insert_into(&mut rules);
+    /// cumulus::datafusion::CumulativeWindowRule::insert_into(&mut rules);
+    /// assert_eq!(rules.len(), 1, "once");
+    /// ```
     pub fn insert_into(rules: &mut Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>>) {
         if rules.iter().any(|r| r.name() == Self::NAME) {
             return;

@@ -5,18 +5,18 @@ use std::sync::Arc;
 
 use arrow::array::ArrayRef;
 use arrow::datatypes::{DataType, FieldRef};
-use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
+use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::function::{
     ExpressionArgs, PartitionEvaluatorArgs, WindowUDFFieldArgs,
 };
-use datafusion::logical_expr::window_doc_sections::DOC_SECTION_ANALYTICAL;
 use datafusion::logical_expr::{
     Documentation, PartitionEvaluator, Signature, WindowUDF, WindowUDFImpl,
 };
 use datafusion::physical_expr::expressions::Literal;
 use datafusion::physical_expr_common::physical_expr::PhysicalExpr;
 
-use super::options::{OptionArg, parse_options, plan_error, signature};
+use super::errors::{exec_error, plan_error};
+use super::options::{OptionArg, missing_column, parse_options, signature};
 use crate::{Axis, Operation, ScanOptions, Scanner};
 
 /// One of the six operations as a DataFusion window function, with its options fixed.
@@ -48,10 +48,10 @@ use crate::{Axis, Operation, ScanOptions, Scanner};
 /// with one push. Either way nothing runs per row outside the scan.
 ///
 /// Option arguments that reach an instance without going through the planner (a
-/// hand-built `cumsum_udwf().call(vec![col("x"), lit(ScalarValue::Null), lit("skip")])`)
-/// are read when the physical plan is made: they are honoured when they give the output
-/// type the instance announced, and otherwise are a plan error that names both types and
-/// points to the planner and the builders.
+/// hand-built `cumsum_udwf().call(vec![col("x"), lit("skip")])`) are read, by value as in
+/// SQL and over the instance's own options, when the physical plan is made: they are
+/// honoured when they give the output type the instance announced, and otherwise are a
+/// plan error that names both types and points to the planner and the builders.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct CumulativeWindow {
     op: Operation,
@@ -61,6 +61,13 @@ pub struct CumulativeWindow {
 
 impl CumulativeWindow {
     /// The window function computing `op` with `options`.
+    ///
+    /// ```
+    /// use cumulus::datafusion::{CumulativeWindow, sql_defaults};
+    /// use cumulus::Operation;
+    /// let window = CumulativeWindow::new(Operation::Cumsum, sql_defaults().with_reverse(true));
+    /// assert!(window.options().reverse);
+    /// ```
     pub fn new(op: Operation, options: ScanOptions) -> Self {
         CumulativeWindow {
             op,
@@ -70,11 +77,24 @@ impl CumulativeWindow {
     }
 
     /// The operation.
+    ///
+    /// ```
+    /// use cumulus::Operation;
+    /// let window = cumulus::datafusion::CumulativeWindow::new(Operation::Cummax, Default::default());
+    /// assert_eq!(window.operation(), Operation::Cummax);
+    /// ```
     pub fn operation(&self) -> Operation {
         self.op
     }
 
     /// The options every call of this instance uses.
+    ///
+    /// ```
+    /// use cumulus::{NullPolicy, Operation, ScanOptions};
+    /// let options = ScanOptions::default().with_nulls(NullPolicy::Identity);
+    /// let window = cumulus::datafusion::CumulativeWindow::new(Operation::Cumsum, options.clone());
+    /// assert_eq!(window.options(), &options);
+    /// ```
     pub fn options(&self) -> &ScanOptions {
         &self.options
     }
@@ -131,11 +151,7 @@ impl WindowUDFImpl for CumulativeWindow {
 
     fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
         let Some(input) = field_args.get_input_field(0) else {
-            return plan_err!(
-                "{}: missing the column argument; accepted: {}(x [, dtype [, nulls [, overflow [, axis [, reverse]]]]])",
-                self.op,
-                self.op
-            );
+            return Err(missing_column(self.op));
         };
         self.output_field(&input, &self.options, field_args.name())
     }
@@ -146,7 +162,7 @@ impl WindowUDFImpl for CumulativeWindow {
     ) -> Result<Box<dyn PartitionEvaluator>> {
         let op = self.op;
         let Some(field) = args.input_fields().first() else {
-            return plan_err!("{op}: missing the column argument");
+            return Err(missing_column(op));
         };
         let options = if args.input_exprs().len() > 1 {
             self.options_from_arguments(field, args.input_exprs())?
@@ -162,7 +178,7 @@ impl WindowUDFImpl for CumulativeWindow {
     }
 
     fn documentation(&self) -> Option<&Documentation> {
-        Some(super::documentation(self.op))
+        Some(super::functions::documentation(self.op))
     }
 }
 
@@ -183,7 +199,9 @@ impl CumulativeWindow {
                 None => OptionArg::NotConstant(e.to_string()),
             })
             .collect();
-        let parsed = parse_options(op, &args)?;
+        // Over this instance's options: a planner-made instance already holds what the
+        // arguments say (and the session's defaults for the rest).
+        let parsed = parse_options(op, &args, &self.options)?;
         if parsed == self.options {
             return Ok(parsed);
         }
@@ -235,10 +253,7 @@ impl PartitionEvaluator for CumulativeEvaluator {
         };
         // Each call is a new window partition: the running value starts afresh.
         self.scanner.reset();
-        let out = self
-            .scanner
-            .push(x.as_ref())
-            .map_err(|e| DataFusionError::Execution(e.to_string()))?;
+        let out = self.scanner.push(x.as_ref()).map_err(exec_error)?;
         if out.len() != num_rows {
             return exec_err!(
                 "{}: the scan returned {} values for {num_rows} rows",
@@ -248,45 +263,6 @@ impl PartitionEvaluator for CumulativeEvaluator {
         }
         Ok(out)
     }
-}
-
-/// The documentation every function shares: arguments, syntax and the SQL-specific rules.
-pub(crate) fn document(op: Operation, description: &str, sql_example: &str) -> Documentation {
-    Documentation::builder(
-        DOC_SECTION_ANALYTICAL,
-        format!(
-            "{description} NumPy's result types and arithmetic, bit for bit (cumulus). \
-             The scan runs over each window partition in the window's ORDER BY order, one row \
-             at a time whatever the frame clause says (the frame must start at UNBOUNDED \
-             PRECEDING). Without OVER, `{op}(x [ORDER BY ...])` scans the whole input as one \
-             partition. Named options must be a prefix of (dtype, nulls, overflow, axis, \
-             reverse); pass NULL to keep an option's default."
-        ),
-        format!(
-            "{op}(x [, dtype [, nulls [, overflow [, axis [, reverse]]]]]) [OVER ([PARTITION BY ...] [ORDER BY ...])]"
-        ),
-    )
-    .with_standard_argument("x", Some("Numeric, boolean, decimal, duration, FixedSizeList or tensor"))
-    .with_argument(
-        "dtype",
-        "The type the scan runs in, NumPy's `dtype=`: 'int8' ... 'uint64', 'float16', 'float32', 'float64', 'bool', or an Arrow type such as 'Decimal128(20, 2)'. Each value is cast with NumPy's unsafe cast first. Default NULL: NumPy's result type (int32 sums give int64, ...).",
-    )
-    .with_argument(
-        "nulls",
-        "'carry' (default: a null repeats the running value, like SQL's running sum), 'skip' (a null stays null), 'propagate' (null from the first null on) or 'identity' (a null counts as 0, or 1 for products).",
-    )
-    .with_argument(
-        "overflow",
-        "'wrap' (default, NumPy's modular integers) or 'error' (stop the query at the first integer overflow).",
-    )
-    .with_argument(
-        "axis",
-        "For FixedSizeList and tensor columns: 0 (default) runs down the rows (a running vector), 1 ... within each row, negative counts from the end.",
-    )
-    .with_argument("reverse", "true scans from the last row of the partition to the first. Default false.")
-    .with_sql_example(sql_example)
-    .with_related_udf(if op == Operation::Cumsum { "cumprod" } else { "cumsum" })
-    .build()
 }
 
 /// Makes the [`WindowUDF`] for `op` with `options`.

@@ -64,6 +64,17 @@ pub async fn error_of(ctx: &SessionContext, sql: &str) -> String {
     }
 }
 
+/// How a cumulus error raised while planning displays: DataFusion's plan errors hold no
+/// source, so the error is `External` (keeping the typed error) inside a context.
+pub fn planning(core: impl std::fmt::Display) -> String {
+    format!("Error during planning\ncaused by\nExternal error: {core}")
+}
+
+/// How a cumulus error raised while executing displays (see [`planning`]).
+pub fn execution(core: impl std::fmt::Display) -> String {
+    format!("Execution error\ncaused by\nExternal error: {core}")
+}
+
 /// Element `i` as text: floats print their shortest round-trip form (so `-0.0`, `NaN` and
 /// neighbours all differ), nulls print as an empty string, lists element by element.
 pub fn cell(array: &dyn Array, i: usize) -> String {

@@ -114,27 +114,30 @@ async fn generic_function_with_option_arguments() {
     let ctx = ctx();
     data(&ctx);
     let table = || async { ctx.table("data").await.unwrap() };
-    let skip = cumsum_udwf()
-        .call(vec![col("x"), lit(ScalarValue::Null), lit("skip")])
-        .partition_by(vec![col("g")])
-        .order_by(vec![col("t").sort(true, false)])
-        .build()
-        .unwrap()
-        .alias("y");
-    let df = table()
-        .await
-        .select(vec![col("g"), col("t"), col("x"), skip])
-        .unwrap()
-        .sort(vec![col("g").sort(true, false), col("t").sort(true, false)])
-        .unwrap();
-    let out = collect(df).await;
-    check_groups(
-        &out,
-        "x",
-        "y",
-        Operation::Cumsum,
-        &sql_defaults().with_nulls(NullPolicy::Skip),
-    );
+    // Positionally as before, and by value.
+    for args in [vec![lit(ScalarValue::Null), lit("skip")], vec![lit("skip")]] {
+        let skip = cumsum_udwf()
+            .call([vec![col("x")], args].concat())
+            .partition_by(vec![col("g")])
+            .order_by(vec![col("t").sort(true, false)])
+            .build()
+            .unwrap()
+            .alias("y");
+        let df = table()
+            .await
+            .select(vec![col("g"), col("t"), col("x"), skip])
+            .unwrap()
+            .sort(vec![col("g").sort(true, false), col("t").sort(true, false)])
+            .unwrap();
+        let out = collect(df).await;
+        check_groups(
+            &out,
+            "x",
+            "y",
+            Operation::Cumsum,
+            &sql_defaults().with_nulls(NullPolicy::Skip),
+        );
+    }
 
     let float = cumsum_udwf()
         .call(vec![col("x"), lit("float64")])

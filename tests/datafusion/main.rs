@@ -7,6 +7,7 @@ mod dataframe;
 mod errors;
 mod files;
 mod nested;
+mod options;
 mod plans;
 mod sql;
 mod streaming;

@@ -141,7 +141,7 @@ async fn functions_are_documented() {
         assert!(doc.description.contains("NumPy"), "{}", f.name());
         assert!(
             doc.syntax_example
-                .starts_with(&format!("{}(x [, dtype", f.name()))
+                .starts_with(&format!("{}(x [, option ...])", f.name()))
         );
         let args: Vec<&str> = doc
             .arguments
@@ -151,6 +151,17 @@ async fn functions_are_documented() {
             .map(|(n, _)| n.as_str())
             .collect();
         assert_eq!(args, PARAMETER_NAMES);
+        // Derived from the core's tables, not retyped.
+        let op: cumulus::Operation = f.name().parse().unwrap();
+        assert!(doc.description.starts_with(op.summary()), "{}", f.name());
+        for (name, text) in &doc.arguments.as_ref().unwrap()[1..] {
+            let option: cumulus::ScanOption = name.parse().unwrap();
+            assert!(
+                text[1..].starts_with(&option.summary()[1..]),
+                "{name}: {text}"
+            );
+            assert!(text.contains(&option.accepted_values()), "{name}: {text}");
+        }
         assert_eq!(doc.doc_section.label, "Analytical Functions");
         assert!(
             doc.sql_example

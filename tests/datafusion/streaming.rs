@@ -503,7 +503,9 @@ async fn overflow_error_is_unchanged() {
         let actual = error_of(&ours, sql).await;
         assert_eq!(actual, expected);
         assert!(
-            actual.starts_with("Execution error: cumsum: Int64 overflow at row 17"),
+            actual.starts_with(&crate::common::execution(
+                "cumsum: Int64 overflow at row 17"
+            )),
             "{actual}"
         );
     }
