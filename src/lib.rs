@@ -28,7 +28,8 @@
 //! - [`kernels`]: slice-level scans, no Arrow types;
 //! - the Arrow layer: [`scan`], the six named functions, [`result_type`], [`Scanner`],
 //!   [`scan_into`] and [`scan_in_place`];
-//! - engine adapters behind features: `datafusion` and `polars`.
+//! - engine adapters behind features: `datafusion`, `ballista` (the DataFusion functions
+//!   on a Ballista cluster) and `polars`.
 //!
 //! ## Result types
 //! | input                      | cumsum, cumprod, nancumsum, nancumprod | cummax, cummin |
@@ -82,6 +83,8 @@
 pub mod buffer;
 mod kernels;
 
+#[cfg(feature = "ballista")]
+pub mod ballista;
 #[cfg(feature = "datafusion")]
 pub mod datafusion;
 #[cfg(feature = "polars")]
