@@ -2,6 +2,9 @@
 //! with the core API (`cumulus::scan`) on the same data.
 #![cfg(feature = "datafusion")]
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod common;
 mod dataframe;
 mod errors;
