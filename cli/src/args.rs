@@ -42,8 +42,9 @@ OPTIONS (for sql)
 
 TABLES
   A file can also be named in the query itself: FROM 'data/trades.parquet'.
-  Formats follow the extension: .parquet, .csv (with a header row), .json/.jsonl/.ndjson
-  (JSON lines), .arrow/.ipc/.feather (Arrow IPC file). A directory of such files works too.
+  Formats follow the extension (any letter case): .parquet, .csv (with a header row),
+  .json/.jsonl/.ndjson (JSON lines), .arrow/.ipc/.feather (Arrow IPC file or stream). A
+  directory of files of one format works too (hidden files and other extensions skipped).
 
 FUNCTIONS
   cumsum(x [, dtype [, nulls [, overflow [, axis [, reverse]]]]]) OVER (...) and likewise

@@ -31,7 +31,7 @@ enum Writer {
 
 /// Checks that `path` names a format the command can write, before any work is done.
 pub fn check_target(path: &Path) -> Result<Format, String> {
-    let (format, _) = Format::of(path).ok_or_else(|| {
+    let format = Format::of(path).ok_or_else(|| {
         format!(
             "cannot write '{}': unknown file extension; accepted: {ACCEPTED_EXTENSIONS}",
             path.display()
