@@ -108,6 +108,7 @@ fn run_command(command: Command) -> Result<(), String> {
             })
         }
         Command::Sql(sql_args) => {
+            output::handle_signals();
             let runtime = runtime()?;
             // The files the query reads, so that a panic deep in a reader names them.
             let files = Arc::new(Mutex::new(vec![]));

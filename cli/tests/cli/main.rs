@@ -4,6 +4,7 @@
 //! or a kill; permissions kept).
 
 mod inputs;
+mod output;
 mod queries;
 
 use std::fs::File;
