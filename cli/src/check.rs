@@ -3,7 +3,9 @@
 //! process (it cannot be caught like a panic; see `guard.rs`).
 //!
 //! - Parquet: the footer's metadata length must fit in the file (parquet 59's metadata
-//!   decoder subtracts it from the file length unchecked: `PAR1PAR1` panics).
+//!   decoder subtracts it from the file length unchecked: `PAR1PAR1` panics); no list in
+//!   the metadata may state more elements than bytes remain (`thrift.rs`); every column
+//!   chunk and page index must lie inside the file.
 //! - Arrow IPC: every block and message must lie inside the file, every buffer inside its
 //!   message body, a compressed buffer's stated size must be reachable from its compressed
 //!   bytes, and a record batch may not claim more rows than its body can hold (DataFusion
@@ -19,9 +21,12 @@ use std::sync::Mutex;
 
 use arrow::datatypes::{DataType, Schema};
 use arrow::ipc::{self, Message, MessageHeader};
+use datafusion::parquet::file::metadata::ParquetMetaDataReader;
 
 use crate::guard;
 use crate::tables::Format;
+
+mod thrift;
 
 /// Checks the file at `path` for the sizes its reader trusts; `Err` is the command's message.
 pub fn file(format: Format, path: &Path) -> Result<(), String> {
@@ -98,6 +103,67 @@ fn parquet(file: &mut SizedFile) -> Result<(), String> {
              the file holds {} bytes between its magic bytes",
             len - 12
         ));
+    }
+    if &tail[4..] == PARQUET_ENCRYPTED_MAGIC {
+        // Encrypted metadata cannot be walked; the reader refuses it (no keys are given).
+        return Ok(());
+    }
+    let data_end = len - 8 - metadata_len;
+    let metadata = file.bytes(data_end, metadata_len)?;
+    thrift::check_struct(&metadata).map_err(|e| format!("damaged Parquet metadata: {e}"))?;
+    let reading = Mutex::new(vec![]);
+    let decoded = guard::catch(&reading, || {
+        ParquetMetaDataReader::decode_metadata(&metadata).map_err(|e| e.to_string())
+    })
+    .map_err(|e| format!("damaged Parquet metadata: {e}"))?;
+    // Where the reader will read: every column chunk and page index inside the data.
+    let inside = |start: Option<i64>, len: Option<i64>| match (start, len) {
+        (Some(start), Some(len)) => {
+            start >= 0
+                && len >= 0
+                && (start as u64)
+                    .checked_add(len as u64)
+                    .is_some_and(|end| end <= data_end)
+        }
+        (None, _) | (_, None) => true,
+    };
+    for (g, group) in decoded.row_groups().iter().enumerate() {
+        if group.num_rows() < 0 {
+            return Err(format!(
+                "damaged Parquet metadata: row group {g} has {} rows",
+                group.num_rows()
+            ));
+        }
+        for (c, column) in group.columns().iter().enumerate() {
+            let start = column
+                .dictionary_page_offset()
+                .unwrap_or(column.data_page_offset());
+            let chunk = inside(Some(start), Some(column.compressed_size()));
+            let column_index = inside(
+                column.column_index_offset(),
+                column.column_index_length().map(i64::from),
+            );
+            let offset_index = inside(
+                column.offset_index_offset(),
+                column.offset_index_length().map(i64::from),
+            );
+            let bloom_filter = inside(
+                column.bloom_filter_offset(),
+                column.bloom_filter_length().map(i64::from),
+            );
+            if column.num_values() < 0 {
+                return Err(format!(
+                    "damaged Parquet metadata: column chunk {c} of row group {g} has {} values",
+                    column.num_values()
+                ));
+            }
+            if !(chunk && column_index && offset_index && bloom_filter) {
+                return Err(format!(
+                    "damaged Parquet metadata: column chunk {c} of row group {g} lies outside \
+                     the file's {data_end} bytes of data"
+                ));
+            }
+        }
     }
     Ok(())
 }
@@ -346,7 +412,7 @@ fn check_message(
         data_bytes += if compressed && len >= COMPRESSED_PREFIX {
             let stated = i64::from_le_bytes(file.array::<8>(body.start + offset)?);
             let reachable = (len - COMPRESSED_PREFIX).saturating_mul(MAX_EXPANSION);
-            if stated > 0 && stated as u64 > reachable {
+            if stated > 0 && stated as u64 > reachable.min(physical_memory()) {
                 return Err(format!(
                     "a compressed buffer of {len} bytes that states an uncompressed size of \
                      {stated} bytes"
@@ -376,4 +442,23 @@ fn needs_bytes(data_type: &DataType) -> bool {
         DataType::FixedSizeList(field, size) => *size > 0 && needs_bytes(field.data_type()),
         _ => true,
     }
+}
+
+/// The machine's memory: a single buffer larger than that cannot be allocated, and a
+/// failed allocation aborts. (Without `sysconf`, no bound.)
+fn physical_memory() -> u64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf only reads system configuration.
+        let (pages, page_size) = unsafe {
+            (
+                libc::sysconf(libc::_SC_PHYS_PAGES),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
+        if pages > 0 && page_size > 0 {
+            return (pages as u64).saturating_mul(page_size as u64);
+        }
+    }
+    u64::MAX
 }

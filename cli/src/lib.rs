@@ -211,6 +211,18 @@ fn query_error(error: &DataFusionError, files: &Mutex<Vec<PathBuf>>) -> String {
 /// The command's one-line message when the file cannot be read (a missing, damaged or
 /// unsupported file, or a panic in a reader, caught and reported as an error).
 pub fn read_file(path: &Path) -> Result<usize, String> {
+    // On a stack as large as the command's, so that deep recursion behaves the same.
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, || read_file_here(path))
+            .map_err(|e| format!("cannot start: {e}"))?
+            .join()
+            .unwrap_or_else(|payload| Err(guard::internal_error(payload)))
+    })
+}
+
+fn read_file_here(path: &Path) -> Result<usize, String> {
     static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
     let runtime = RUNTIME.get_or_init(runtime).as_ref()?;
     let files = Mutex::new(vec![]);
