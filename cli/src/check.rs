@@ -163,7 +163,64 @@ fn parquet(file: &mut SizedFile) -> Result<(), String> {
                      the file's {data_end} bytes of data"
                 ));
             }
+            pages(file, start as u64, column.compressed_size() as u64).map_err(|e| {
+                format!("damaged Parquet page in column chunk {c} of row group {g}: {e}")
+            })?;
         }
+    }
+    Ok(())
+}
+
+/// A page header larger than this is refused (writers keep them to a few hundred bytes,
+/// with statistics truncated).
+const MAX_PAGE_HEADER: u64 = 16 << 20;
+
+/// Walks the page headers of the column chunk at `start` (Thrift, checked as the metadata
+/// is: parquet 59 reserves a statistics value's stated length before reading it) and
+/// their stated sizes, to the chunk's end.
+fn pages(file: &mut SizedFile, start: u64, len: u64) -> Result<(), String> {
+    let end = start + len;
+    let mut position = start;
+    // The bytes last read, at their offset: small pages are walked without a read each.
+    let mut buffer: (u64, Vec<u8>) = (0, vec![]);
+    while position < end {
+        let mut window = 64 << 10;
+        let (header_len, fields) = loop {
+            let want = (end - position).min(window);
+            let covered =
+                buffer.0 <= position && position + want <= buffer.0 + buffer.1.len() as u64;
+            if !covered {
+                buffer = (position, file.bytes(position, want)?);
+            }
+            let from = (position - buffer.0) as usize;
+            match thrift::check_struct_fields(&buffer.1[from..from + want as usize]) {
+                Ok(header) => break header,
+                // Perhaps only cut by the window: read more.
+                Err(_) if want < (end - position).min(MAX_PAGE_HEADER) => window *= 4,
+                Err(e) => return Err(format!("its header at offset {position}: {e}")),
+            }
+        };
+        // PageHeader: 2 uncompressed_page_size, 3 compressed_page_size (i32).
+        let field = |id| fields.iter().find(|(f, _)| *f == id).map(|(_, v)| *v);
+        let (Some(uncompressed), Some(compressed)) = (field(2), field(3)) else {
+            return Err(format!(
+                "the header at offset {position} lacks the page's sizes"
+            ));
+        };
+        let body_end = (position + header_len as u64).checked_add(compressed as u64);
+        if compressed < 0 || body_end.is_none_or(|body_end| body_end > end) {
+            return Err(format!(
+                "the page at offset {position} states {compressed} bytes, past the chunk's end"
+            ));
+        }
+        let reachable = (compressed as u64 + 64).saturating_mul(MAX_EXPANSION);
+        if uncompressed < 0 || uncompressed as u64 > reachable.min(physical_memory()) {
+            return Err(format!(
+                "the page at offset {position} states {uncompressed} bytes uncompressed from \
+                 {compressed} compressed"
+            ));
+        }
+        position = body_end.unwrap_or(end);
     }
     Ok(())
 }

@@ -25,14 +25,24 @@ const UUID: u8 = 13;
 
 /// Checks that `bytes` start with one well-formed struct; returns its length.
 pub fn check_struct(bytes: &[u8]) -> Result<usize, String> {
-    let mut walk = Walk { bytes, position: 0 };
+    check_struct_fields(bytes).map(|(len, _)| len)
+}
+
+/// [`check_struct`], and the struct's own integer fields as `(field id, value)`.
+pub fn check_struct_fields(bytes: &[u8]) -> Result<(usize, Vec<(i16, i64)>), String> {
+    let mut walk = Walk {
+        bytes,
+        position: 0,
+        top_level: vec![],
+    };
     walk.value(STRUCT, 0)?;
-    Ok(walk.position)
+    Ok((walk.position, walk.top_level))
 }
 
 struct Walk<'a> {
     bytes: &'a [u8],
     position: usize,
+    top_level: Vec<(i16, i64)>,
 }
 
 impl Walk<'_> {
@@ -132,28 +142,40 @@ impl Walk<'_> {
                 }
                 Ok(())
             }
-            STRUCT => loop {
-                let header = self.byte()?;
-                let field_type = header & 0x0f;
-                if field_type == STOP {
-                    return Ok(());
+            STRUCT => {
+                let mut field_id = 0i16;
+                loop {
+                    let header = self.byte()?;
+                    let field_type = header & 0x0f;
+                    if field_type == STOP {
+                        return Ok(());
+                    }
+                    field_id = match header >> 4 {
+                        // A field id that is not a delta: a zigzag varint follows.
+                        0 => zigzag(self.varint()?) as i16,
+                        delta => field_id.wrapping_add(i16::from(delta)),
+                    };
+                    match field_type {
+                        // A struct field's boolean is in its header.
+                        BOOL_TRUE | BOOL_FALSE => {}
+                        I16 | I32 | I64 if depth == 0 => {
+                            let value = zigzag(self.varint()?);
+                            self.top_level.push((field_id, value));
+                        }
+                        _ => self.value(field_type, depth + 1)?,
+                    }
                 }
-                if header >> 4 == 0 {
-                    // A field id that is not a delta: a zigzag varint follows.
-                    self.varint()?;
-                }
-                match field_type {
-                    // A struct field's boolean is in its header.
-                    BOOL_TRUE | BOOL_FALSE => {}
-                    _ => self.value(field_type, depth + 1)?,
-                }
-            },
+            }
             other => Err(format!(
                 "an unknown value type {other} at byte {}",
                 self.position
             )),
         }
     }
+}
+
+fn zigzag(n: u64) -> i64 {
+    (n >> 1) as i64 ^ -((n & 1) as i64)
 }
 
 #[cfg(test)]
@@ -167,6 +189,10 @@ mod tests {
             0x15, 0x0e, 0x19, 0x25, 0x02, 0x04, 0x18, 0x02, b'a', b'b', 0x11, 0x1c, 0x00, 0x00,
         ];
         assert_eq!(check_struct(&bytes), Ok(bytes.len()));
+        assert_eq!(check_struct_fields(&bytes), Ok((bytes.len(), vec![(1, 7)])));
+        // Field 300 (an explicit id), i32 -3.
+        let explicit = [0x05, 0xd8, 0x04, 0x05, 0x00];
+        assert_eq!(check_struct_fields(&explicit), Ok((5, vec![(300, -3)])));
     }
 
     #[test]

@@ -103,6 +103,25 @@ fn damaged_parquet_files_are_one_line_errors() {
         &no_magic,
         "not a Parquet file: it does not start",
     );
+    // A data page stating more bytes than its column chunk holds (page headers are walked
+    // before the reader trusts their sizes).
+    let mut long_page = parquet_bytes(&one_column());
+    let end = long_page.len();
+    // DataPageHeader: type 0, uncompressed 4 bytes, compressed 4 bytes (zigzag varints).
+    let header = [0x15, 0x00, 0x15, 0x08, 0x15, 0x08];
+    patch(
+        &mut long_page,
+        4..end,
+        &header,
+        &[0x15, 0x00, 0x15, 0x08, 0x15, 0x7e],
+        1,
+    );
+    assert_unreadable(
+        dir,
+        "x.parquet",
+        &long_page,
+        "damaged Parquet page in column chunk 0 of row group 0: the page at offset",
+    );
     // Column i's pages overwritten: the page decoder's error, naming the file.
     let mut pages = good.clone();
     pages[4..200].fill(0xff);
