@@ -88,6 +88,23 @@ fn damaged_parquet_files_are_one_line_errors() {
         &footer_too_long,
         "damaged Parquet footer: it gives a metadata length of 2147483647 bytes",
     );
+    // parquet 59 reserves a row-group list's stated size before reading it: metadata of 33
+    // bytes stating 2^31-1 row groups aborted with "memory allocation of 206158430112 bytes
+    // failed". FileMetaData {1: version 1, 2: [SchemaElement {4: "r"}], 3: 0 rows,
+    // 4: a list of 2^31-1 structs}.
+    let mut metadata = vec![0x15, 0x02, 0x19, 0x1c, 0x48, 0x01, b'r', 0x00, 0x16, 0x00];
+    metadata.extend([0x19, 0xfc, 0xff, 0xff, 0xff, 0xff, 0x07]);
+    metadata.extend([0; 16]);
+    let mut row_groups = b"PAR1".to_vec();
+    row_groups.extend(&metadata);
+    row_groups.extend((metadata.len() as u32).to_le_bytes());
+    row_groups.extend(b"PAR1");
+    assert_unreadable(
+        dir,
+        "x.parquet",
+        &row_groups,
+        "damaged Parquet metadata: a list of 2147483647 elements in the 16 bytes that remain",
+    );
     let good = parquet_bytes(&sample(100));
     assert_unreadable(
         dir,
