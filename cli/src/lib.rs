@@ -16,7 +16,7 @@ mod tables;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
@@ -32,8 +32,9 @@ pub use crate::guard::quiet_panics;
 
 /// Stack of the thread that parses, plans and runs a query, and of the runtime's worker
 /// threads. DataFusion walks expression trees recursively (a thousand-term `x+x+...` is a
-/// tree a thousand deep) and the main thread's 8 MiB end at about 3,000 terms; this is
-/// virtual memory, committed only as deep as a query goes.
+/// tree a thousand deep): the main thread's 8 MiB ended at about 3,000 terms, a worker's
+/// default 2 MiB at about 1,500. This is virtual memory, committed only as deep as a query
+/// goes.
 const STACK_BYTES: usize = 512 << 20;
 
 /// Runs the command with `args` (the arguments after the program name) and returns its exit
@@ -111,7 +112,7 @@ fn run_command(command: Command) -> Result<(), String> {
             output::handle_signals();
             let runtime = runtime()?;
             // The files the query reads, so that a panic deep in a reader names them.
-            let files = Arc::new(Mutex::new(vec![]));
+            let files = Mutex::new(vec![]);
             let result = guard::catch(&files, || runtime.block_on(sql(sql_args, &files)));
             // Tasks still running after an error (other partitions' readers) are dropped.
             runtime.shutdown_background();
