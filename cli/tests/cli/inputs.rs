@@ -471,3 +471,27 @@ fn a_fifo_is_refused_instead_of_blocking() {
         "cannot read '/dev/zero': not a regular file or a directory (a device)",
     );
 }
+
+/// Files that made arrow, parquet or DataFusion panic or abort, found by fuzzing
+/// (`fuzz/`) and kept in `cli/tests/data/`: each is a one-line error naming it. The file
+/// name says what the reader did with it.
+#[test]
+fn fuzzing_findings_are_one_line_errors() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut files: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for file in files {
+        let name = file.to_str().unwrap();
+        let output = cumulus(&["sql", &format!("SELECT * FROM '{name}'")], &data);
+        assert_fails_with(&output, &format!("cannot read '{name}'"));
+        // Without columns DataFusion may read only row counts: a count or the error.
+        let output = cumulus(&["sql", &format!("SELECT count(*) FROM '{name}'")], &data);
+        if !output.status.success() {
+            assert_fails_with(&output, &format!("cannot read '{name}'"));
+        }
+    }
+}
