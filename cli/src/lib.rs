@@ -183,6 +183,9 @@ fn query_error(error: &DataFusionError, files: &Mutex<Vec<PathBuf>>) -> String {
         | DataFusionError::ObjectStore(_)
         | DataFusionError::IoError(_)
         | DataFusionError::External(_) => true,
+        // A spawned task that panicked (a reader, in practice) and was joined as an error
+        // rather than resumed.
+        DataFusionError::ExecutionJoin(e) => e.is_panic(),
         DataFusionError::ArrowError(e, _) => !matches!(
             e.as_ref(),
             ArrowError::CastError(_)
@@ -241,4 +244,40 @@ fn read_file_here(path: &Path) -> Result<usize, String> {
             Ok(rows)
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_of_readers_name_the_files_and_errors_of_computing_do_not() {
+        let files = Mutex::new(vec![PathBuf::from("x.parquet")]);
+        let parse = DataFusionError::ArrowError(
+            Box::new(ArrowError::ParseError("cannot parse 'oops'".into())),
+            None,
+        );
+        assert_eq!(
+            query_error(&parse, &files),
+            "cannot read 'x.parquet': Arrow error: Parser error: cannot parse 'oops'"
+        );
+        let overflow = DataFusionError::Execution("cumsum: overflow at row 3".into());
+        assert_eq!(
+            query_error(&overflow, &files),
+            "Execution error: cumsum: overflow at row 3"
+        );
+        let cast = DataFusionError::ArrowError(Box::new(ArrowError::CastError("no".into())), None);
+        assert!(!query_error(&cast, &files).contains("x.parquet"));
+        // A reader's task that panicked, joined as an error.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let join = runtime
+            .block_on(async { tokio::spawn(async { panic!("bad page") }).await })
+            .unwrap_err();
+        let joined = DataFusionError::ExecutionJoin(Box::new(join));
+        assert!(query_error(&joined, &files).starts_with("cannot read 'x.parquet': "));
+        // No file read: the message alone.
+        assert!(!query_error(&parse, &Mutex::new(vec![])).contains("cannot read"));
+    }
 }
