@@ -35,15 +35,17 @@ USAGE
 OPTIONS (for sql)
   --table NAME=PATH   make the file at PATH available as table NAME (repeatable)
   --output PATH       write the result to PATH instead of printing a table; the format
-                      follows the extension: .parquet, .csv, .json/.jsonl/.ndjson
-                      (JSON lines), .arrow/.ipc/.feather (Arrow IPC file). The file is
-                      written under a temporary name and renamed when complete, so a
-                      failed run never leaves a partial file (nor touches an old one)
+                      follows the extension (any letter case): .parquet, .csv,
+                      .json/.jsonl/.ndjson (JSON lines), .arrow/.ipc/.feather (Arrow IPC
+                      file). The file gets its name only when complete, so a failed or
+                      interrupted run never leaves a partial file (nor touches an old
+                      one, whose permissions the new file keeps)
 
 TABLES
   A file can also be named in the query itself: FROM 'data/trades.parquet'.
-  Formats follow the extension: .parquet, .csv (with a header row), .json/.jsonl/.ndjson
-  (JSON lines), .arrow/.ipc/.feather (Arrow IPC file). A directory of such files works too.
+  Formats follow the extension (any letter case): .parquet, .csv (with a header row),
+  .json/.jsonl/.ndjson (JSON lines), .arrow/.ipc/.feather (Arrow IPC file or stream). A
+  directory of files of one format works too (hidden files and other extensions skipped).
 
 FUNCTIONS
   cumsum(x [, dtype [, nulls [, overflow [, axis [, reverse]]]]]) OVER (...) and likewise
