@@ -140,7 +140,7 @@ async fn sql(args: SqlArgs, files: &Mutex<Vec<PathBuf>>) -> Result<(), String> {
         tables::register(&ctx, name, path, files).await?;
     }
     tables::register_referenced_files(&ctx, &args.query, files).await?;
-    let error = |e| query_error(&e, files);
+    let error = |e| query_error(&e, &args.query, files);
     let frame = ctx.sql(&args.query).await.map_err(error)?;
     let mut stream = frame.execute_stream().await.map_err(error)?;
     let mut progress = Progress::new();
@@ -172,12 +172,17 @@ async fn sql(args: SqlArgs, files: &Mutex<Vec<PathBuf>>) -> Result<(), String> {
     Ok(())
 }
 
-/// A query's error as one line; one that a reader raised (a damaged page, a value that
-/// does not parse) names the files the query reads, as DataFusion's message does not.
-fn query_error(error: &DataFusionError, files: &Mutex<Vec<PathBuf>>) -> String {
-    let message = one_line(error);
+/// A query's error as one line: cumulus' own explanation where it has one (an option, an
+/// overflow, a missing argument, a window function used as an aggregate), else
+/// DataFusion's message; one that a reader raised (a damaged page, a value that does not
+/// parse) names the files the query reads, as DataFusion's message does not.
+fn query_error(error: &DataFusionError, sql: &str, files: &Mutex<Vec<PathBuf>>) -> String {
+    let message = cumulus::datafusion::explain_error(error, sql).unwrap_or_else(|| one_line(error));
     // Computing errors (a cast, an overflow, a cumulus option) are the query's; arrow's
     // decoding, parsing and validation errors and I/O are the files'.
+    if cumulus::datafusion::cumulus_error(error).is_some() {
+        return message;
+    }
     let from_reader = match error.find_root() {
         DataFusionError::ParquetError(_)
         | DataFusionError::ObjectStore(_)
@@ -234,7 +239,7 @@ fn read_file_here(path: &Path) -> Result<usize, String> {
         runtime.block_on(async {
             let ctx = context()?;
             tables::register(&ctx, "t", path, &files).await?;
-            let error = |e| query_error(&e, &files);
+            let error = |e| query_error(&e, "SELECT * FROM t", &files);
             let frame = ctx.sql("SELECT * FROM t").await.map_err(error)?;
             let mut stream = frame.execute_stream().await.map_err(error)?;
             let mut rows = 0;
@@ -258,16 +263,24 @@ mod tests {
             None,
         );
         assert_eq!(
-            query_error(&parse, &files),
+            query_error(&parse, "", &files),
             "cannot read 'x.parquet': Arrow error: Parser error: cannot parse 'oops'"
         );
-        let overflow = DataFusionError::Execution("cumsum: overflow at row 3".into());
-        assert_eq!(
-            query_error(&overflow, &files),
-            "Execution error: cumsum: overflow at row 3"
-        );
+        // A cumulus error travels as DataFusion's External error, as readers' errors may:
+        // it is the query's, in cumulus' words, on one line.
+        let overflow = DataFusionError::External(Box::new(cumulus::Error::Overflow {
+            op: cumulus::Operation::Cumsum,
+            data_type: datafusion::arrow::datatypes::DataType::Int8,
+            row: 3,
+            element: None,
+        }))
+        .context("Execution error");
+        let message = query_error(&overflow, "", &files);
+        assert!(!message.contains("x.parquet"), "{message}");
+        assert!(message.starts_with("Execution error: cumsum"), "{message}");
+        assert!(!message.contains('\n'), "{message}");
         let cast = DataFusionError::ArrowError(Box::new(ArrowError::CastError("no".into())), None);
-        assert!(!query_error(&cast, &files).contains("x.parquet"));
+        assert!(!query_error(&cast, "", &files).contains("x.parquet"));
         // A reader's task that panicked, joined as an error.
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -276,8 +289,8 @@ mod tests {
             .block_on(async { tokio::spawn(async { panic!("bad page") }).await })
             .unwrap_err();
         let joined = DataFusionError::ExecutionJoin(Box::new(join));
-        assert!(query_error(&joined, &files).starts_with("cannot read 'x.parquet': "));
+        assert!(query_error(&joined, "", &files).starts_with("cannot read 'x.parquet': "));
         // No file read: the message alone.
-        assert!(!query_error(&parse, &Mutex::new(vec![])).contains("cannot read"));
+        assert!(!query_error(&parse, "", &Mutex::new(vec![])).contains("cannot read"));
     }
 }
