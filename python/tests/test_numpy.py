@@ -34,7 +34,7 @@ def undefined_cast(x, dtype) -> bool:
     if dtype is None or x.dtype.kind != "f" or np.dtype(dtype).kind not in "iu":
         return False
     info = np.iinfo(dtype)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         return not np.all(np.isfinite(x) & (x > info.min - 1) & (x < info.max + 1))
 
 
