@@ -55,3 +55,6 @@ def window_function(
     op: str, axis: Any, dtype: Any, nulls: Any, overflow: Any, reverse: Any
 ) -> WindowFunction:
     """The window function of ``op`` with the options given."""
+
+def _panic_for_tests() -> None:
+    """Panics in Rust on purpose; raises ``RuntimeError`` (tests only)."""

@@ -38,5 +38,13 @@ fn _cumulus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(datafusion::window_function, m)?)?;
     m.add_function(wrap_pyfunction!(datafusion::sql_default_options, m)?)?;
     m.add_class::<datafusion::WindowFunction>()?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
+}
+
+/// Panics under [`guarded`]: the tests check that a Rust panic reaches Python as a
+/// `RuntimeError` (not pyo3's `PanicException`, not an abort).
+#[pyfunction]
+fn _panic_for_tests() -> PyResult<()> {
+    guarded(|| panic!("a panic raised on purpose by the tests"))
 }

@@ -141,3 +141,10 @@ def test_direct_calls_with_wrong_arguments():
         _cumulus.scan_numpy("cumfoo", np.arange(2), None, None, None, "skip", "wrap", False)
     with pytest.raises(ValueError, match="__arrow_c_array__"):  # pyo3-arrow's message
         _cumulus.scan_arrow("cumsum", object(), None, None, "skip", "wrap", False)
+
+
+def test_a_rust_panic_is_a_runtime_error():
+    with pytest.raises(RuntimeError, match="internal error .a panic raised on purpose"):
+        _cumulus._panic_for_tests()
+    # The module still works afterwards.
+    assert cumulus.cumsum(np.arange(3)).tolist() == [0, 1, 3]
