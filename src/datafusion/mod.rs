@@ -210,13 +210,18 @@
 
 mod call;
 mod errors;
+mod etl;
 mod exec;
 mod functions;
+mod hash_window;
+mod keyed;
+mod keys;
 mod options;
 mod planner;
 mod rule;
 mod runs;
 mod session;
+mod verify;
 mod window;
 
 use std::sync::Arc;
@@ -228,14 +233,22 @@ use datafusion::prelude::SessionContext;
 
 pub use call::Cumulative;
 pub use errors::{cumulus_error, explain_error};
+pub use etl::{
+    EtlSettings, default_memory_limit, etl_context, ordered_output, parquet_writer_properties,
+    sorting_columns,
+};
 pub use exec::CumulativeWindowAggExec;
 pub use functions::{
     cummax, cummax_udwf, cummin, cummin_udwf, cumprod, cumprod_udwf, cumsum, cumsum_udwf,
     nancumprod, nancumprod_udwf, nancumsum, nancumsum_udwf,
 };
+pub use hash_window::{CumulativeHashWindowExec, InputOrder};
 pub use options::{PARAMETER_NAMES, sql_defaults};
 pub use planner::{CumulativePlaceholder, CumulusPlanner};
-pub use rule::{CumulativeWindowRule, physical_optimizer_rules, register_rule};
+pub use rule::{
+    CumulativeHashWindowRule, CumulativeWindowRule, physical_optimizer_rules, register_rule,
+};
+pub use verify::{OrderCheckExec, OrderCheckRule};
 pub use window::CumulativeWindow;
 
 use crate::Operation;

@@ -5,7 +5,9 @@
 mod common;
 mod dataframe;
 mod errors;
+mod etl;
 mod files;
+mod hash_state;
 mod nested;
 mod options;
 mod plans;
