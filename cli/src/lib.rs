@@ -131,23 +131,47 @@ fn context() -> Result<SessionContext, String> {
     Ok(ctx)
 }
 
+/// The session of `cumulus sql`: the library's files-to-files settings
+/// ([`cumulus::datafusion::etl_context`]: whole-file scans, a memory limit with spilling)
+/// with the command's flags.
+fn etl_context(args: &SqlArgs) -> Result<SessionContext, String> {
+    let mut settings = cumulus::datafusion::EtlSettings::default();
+    if let Some(limit) = args.memory_limit {
+        settings.memory_limit = limit;
+    }
+    settings.spill_dir.clone_from(&args.spill_dir);
+    cumulus::datafusion::etl_context(&settings).map_err(|e| one_line(&e))
+}
+
 async fn sql(args: SqlArgs, files: &Mutex<Vec<PathBuf>>) -> Result<(), String> {
     if let Some(path) = &args.output {
         output::check_target(path)?;
     }
-    let ctx = context()?;
+    let ctx = etl_context(&args)?;
     for (name, path) in &args.tables {
-        tables::register(&ctx, name, path, files).await?;
+        let order = args
+            .orders
+            .iter()
+            .filter(|(table, _)| table == name)
+            .flat_map(|(_, keys)| keys.iter().cloned())
+            .collect::<Vec<_>>();
+        tables::register(&ctx, name, path, &order, files).await?;
     }
     tables::register_referenced_files(&ctx, &args.query, files).await?;
     let error = |e| query_error(&e, &args.query, files);
     let frame = ctx.sql(&args.query).await.map_err(error)?;
-    let mut stream = frame.execute_stream().await.map_err(error)?;
+    let plan = frame.create_physical_plan().await.map_err(error)?;
+    // Several partitions each in the same order (a window over rows in time order,
+    // hash-partitioned by its keys) are merged keeping it, so that the file can say so.
+    let plan = cumulus::datafusion::ordered_output(plan);
+    let properties = cumulus::datafusion::parquet_writer_properties(&plan);
+    let mut stream =
+        datafusion::physical_plan::execute_stream(plan, ctx.task_ctx()).map_err(error)?;
     let mut progress = Progress::new();
     match &args.output {
         Some(path) => {
             // Batches go to the file as they come: a query without a sort streams.
-            let mut out = Output::create(path, &stream.schema())?;
+            let mut out = Output::create(path, &stream.schema(), properties)?;
             while let Some(batch) = stream.next().await {
                 let batch = batch.map_err(error)?;
                 out.write(&batch)?;
@@ -238,7 +262,7 @@ fn read_file_here(path: &Path) -> Result<usize, String> {
     guard::catch(&files, || {
         runtime.block_on(async {
             let ctx = context()?;
-            tables::register(&ctx, "t", path, &files).await?;
+            tables::register(&ctx, "t", path, &[], &files).await?;
             let error = |e| query_error(&e, "SELECT * FROM t", &files);
             let frame = ctx.sql("SELECT * FROM t").await.map_err(error)?;
             let mut stream = frame.execute_stream().await.map_err(error)?;

@@ -19,6 +19,7 @@ use datafusion::arrow::ipc::writer::FileWriter;
 use datafusion::arrow::json::LineDelimitedWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::file::properties::WriterProperties;
 
 use crate::tables::{ACCEPTED_EXTENSIONS, Format};
 
@@ -71,7 +72,13 @@ fn directory_of(path: &Path) -> &Path {
 }
 
 impl Output {
-    pub fn create(target: &Path, schema: &SchemaRef) -> Result<Self, String> {
+    /// A writer of `target` in the format its extension names; a Parquet file gets
+    /// `parquet` (compression, the order of the rows it will hold).
+    pub fn create(
+        target: &Path,
+        schema: &SchemaRef,
+        parquet: WriterProperties,
+    ) -> Result<Self, String> {
         let fail = |e: &dyn std::fmt::Display| format!("cannot write '{}': {e}", target.display());
         let format = check_target(target)?;
         // Following a symlink target: its file's permissions are the ones the user set.
@@ -82,7 +89,7 @@ impl Output {
         let temporary = Temporary::create(target).map_err(|e| fail(&e))?;
         let file = temporary.file().try_clone().map_err(|e| fail(&e))?;
         let writer = match format {
-            Format::Parquet => ArrowWriter::try_new(file, schema.clone(), None)
+            Format::Parquet => ArrowWriter::try_new(file, schema.clone(), Some(parquet))
                 .map(Writer::Parquet)
                 .map_err(|e| e.to_string()),
             Format::Csv => Ok(Writer::Csv(

@@ -6,12 +6,13 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use datafusion::common::Column;
 use datafusion::common::TableReference;
 use datafusion::datasource::file_format::options::{ArrowReadOptions, JsonReadOptions};
 use datafusion::datasource::listing::{ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
 use datafusion::execution::options::ReadOptions;
-use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
+use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext, col};
 use futures::FutureExt;
 
 use crate::check;
@@ -60,6 +61,7 @@ pub async fn register(
     ctx: &SessionContext,
     name: &str,
     path: &Path,
+    order: &[(String, bool)],
     reading: &Mutex<Vec<PathBuf>>,
 ) -> Result<(), String> {
     let (format, files) = table_files(name, path)?;
@@ -98,6 +100,20 @@ pub async fn register(
             ..Default::default()
         }
         .to_listing_options(&config, table_options),
+    };
+    // A declared order (DataFusion trusts it; cumulus' OrderCheckRule checks it as rows
+    // are read). Nulls first for ascending keys and last for descending ones, as SQL's
+    // ORDER BY puts them by default.
+    let options = if order.is_empty() {
+        options
+    } else {
+        let keys = order
+            .iter()
+            .map(|(column, descending)| {
+                col(Column::from_name(column)).sort(!descending, *descending)
+            })
+            .collect();
+        options.with_file_sort_order(vec![keys])
     };
     let state = ctx.state();
     // Schema inference reads each file's footer or first rows: a reader's panic there names
@@ -251,7 +267,7 @@ pub async fn register_referenced_files(
         let unqualified = reference.schema().is_none() && reference.catalog().is_none();
         let looks_like_file = name.contains('/') || Format::of(Path::new(&name)).is_some();
         if unqualified && looks_like_file && !ctx.table_exist(name.as_str()).unwrap_or(false) {
-            register(ctx, &name, Path::new(&name), reading).await?;
+            register(ctx, &name, Path::new(&name), &[], reading).await?;
         }
     }
     Ok(())

@@ -95,6 +95,14 @@ pub fn etl_context(settings: &EtlSettings) -> Result<SessionContext> {
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = settings.memory_limit {
         runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        // Each sort sets aside this much for merging what it spilled (10 MiB by default);
+        // under a small limit that alone exhausts the pool and the sort fails instead of
+        // spilling. A quarter of each partition's share leaves room for its batches.
+        let partitions = config.target_partitions().max(1);
+        let execution = &mut config.options_mut().execution;
+        execution.sort_spill_reservation_bytes = execution
+            .sort_spill_reservation_bytes
+            .min(limit / partitions / 4);
     }
     if let Some(dir) = &settings.spill_dir {
         runtime = runtime.with_temp_file_path(dir.clone());

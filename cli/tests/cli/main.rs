@@ -4,6 +4,7 @@
 //! or a kill; permissions kept).
 
 mod inputs;
+mod jobs;
 mod output;
 mod queries;
 
