@@ -35,6 +35,10 @@ Every cell is the median of several timed runs after one warm-up, in nanoseconds
 element, with its ratio to the fastest peer of the row. Every implementation runs on one
 thread (DuckDB ``threads=1``, DataFusion one target partition, ``POLARS_MAX_THREADS=1``).
 
+``--python-only`` skips steps 3 and 7's README update: the Python peers and the Python
+package alone (a release build of the package, without the Rust benchmark's release build
+of every engine), written to ``bench/results-python.md``.
+
 ``--quick`` runs the same cases on tiny data and writes ``bench/results-quick.md``
 instead, so it never overwrites the real results (nor the README). It exists to prove the whole pipeline
 (environment, build, every implementation, the bit-for-bit check) works, e.g. in CI: its
@@ -61,7 +65,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pinned_venv import reexec_in_venv
@@ -86,6 +90,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--quick", action="store_true",
         help="tiny data and a dev build: a smoke run, not a measurement "
              "(writes bench/results-quick.md)")
+    parser.add_argument(
+        "--python-only", action="store_true",
+        help="the Python side only: peers and the Python package, no Rust benchmark "
+             "build (writes bench/results-python.md, leaves the README alone)")
     return parser.parse_args(argv)
 
 
@@ -125,6 +133,7 @@ class Plan:
     slow_runs: int  # for the SQL engines' own running sums (DuckDB, DataFusion)
     release: bool
     results: Path
+    rust: bool = True  # build and time the Rust benchmark (off: --python-only)
 
 
 FULL = Plan(rows=10**7, shapes=((10**5, 100), (2_500_000, 4)), runs=9, slow_runs=5,
@@ -791,7 +800,8 @@ def update_readme(section: str) -> None:
 def run_context(args: argparse.Namespace, started: float, load_before: float
                 ) -> dict[str, str]:
     return {
-        "command": "python3 scripts/bench_peers.py" + (" --quick" if args.quick else ""),
+        "command": "python3 scripts/bench_peers.py" + (" --quick" if args.quick else "")
+        + (" --python-only" if args.python_only else ""),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "duration": f"{(time.monotonic() - started) / 60:.1f} min",
         "machine": f"{platform.platform()}; {cpu_model()}, {os.cpu_count()} cores, "
@@ -805,9 +815,12 @@ def run_context(args: argparse.Namespace, started: float, load_before: float
 def main() -> None:
     args = parse_args(sys.argv[1:])
     plan = QUICK if args.quick else FULL
+    if args.python_only:
+        plan = replace(plan, results=plan.results.with_name(
+            plan.results.stem + "-python.md"), rust=False)
     started = time.monotonic()
     load_before = os.getloadavg()[0]
-    executable = build_example(plan)
+    executable = build_example(plan) if plan.rust else None
     cases = build_cases(plan)
     print(f"generating {plan.rows:,} rows (seed {SEED})", file=sys.stderr)
     inputs = generate(plan)
@@ -815,10 +828,12 @@ def main() -> None:
     outputs = DATA_DIR / "out"
     outputs.mkdir(parents=True)
     files = write_inputs(inputs, DATA_DIR)
-    print("timing cumulus (Rust)", file=sys.stderr)
-    rust_cases = [case for case in cases if not case.grouped]
-    timings = run_rust(executable, plan, rust_cases, files, outputs)
-    check_rust_outputs(inputs, rust_cases, outputs, timings)
+    timings = {}
+    if executable is not None:
+        print("timing cumulus (Rust)", file=sys.stderr)
+        rust_cases = [case for case in cases if not case.grouped]
+        timings = run_rust(executable, plan, rust_cases, files, outputs)
+        check_rust_outputs(inputs, rust_cases, outputs, timings)
     build_python_package(plan)
     print("timing the peers (Python)", file=sys.stderr)
     timings.update(run_peers(inputs, plan, cases))
@@ -828,7 +843,7 @@ def main() -> None:
     print(text)
     print(f"written to {plan.results.relative_to(REPO_ROOT)}", file=sys.stderr)
     wrong = mismatches(timings, "cumulus")
-    if plan.release and not wrong:
+    if plan.release and plan.rust and not wrong:
         update_readme(readme_section(cases, timings, context))
         print("README.md's Performance section updated", file=sys.stderr)
     if wrong:

@@ -31,7 +31,8 @@ pub struct SqlArgs {
     pub spill_dir: Option<PathBuf>,
 }
 
-pub const USAGE: &str = r#"cumulus: NumPy-exact cumulative sums, products, maxima and minima over Parquet, CSV,
+/// `--help`, with `{functions}` standing for [`functions_help`].
+const USAGE: &str = r#"cumulus: NumPy-exact cumulative sums, products, maxima and minima over Parquet, CSV,
 JSON-lines and Arrow IPC files, in SQL (Apache DataFusion) with cumsum, cumprod, nancumsum,
 nancumprod, cummax and cummin registered as window functions.
 
@@ -65,19 +66,7 @@ TABLES
   .json/.jsonl/.ndjson (JSON lines), .arrow/.ipc/.feather (Arrow IPC file or stream). A
   directory of files of one format works too (hidden files and other extensions skipped).
 
-FUNCTIONS
-  cumsum(x [, dtype [, nulls [, overflow [, axis [, reverse]]]]]) OVER (...) and likewise
-  cumprod, nancumsum, nancumprod, cummax, cummin. Options are constants, by position or
-  by name: cumsum(x, dtype => 'float64'). DataFusion fills named options by position, so
-  give NULL for the ones you skip: cumsum(x, dtype => NULL, nulls => 'skip').
-    dtype     NumPy's dtype=: bool, int8..int64, uint8..uint64, float16/32/64
-    nulls     carry (default in SQL: a null row gives the running value, like
-              sum(x) OVER), skip, propagate, identity
-    overflow  wrap (default, NumPy) or error
-    axis      for FixedSizeList columns: 0 (default: down the rows), 1, -1, ...
-    reverse   true scans from the last row of the window to the first
-  Without OVER, a function scans the whole result in its order: SELECT cumsum(x) FROM t.
-
+{functions}
 EXAMPLES
   cumulus sql "SELECT ts, cumsum(qty) OVER (PARTITION BY symbol ORDER BY ts) AS position
                FROM 'trades.parquet'"
@@ -87,6 +76,37 @@ EXAMPLES
 
 Progress (rows written, rate) is shown on stderr when it is a terminal. Errors are one
 line on stderr and a non-zero exit status."#;
+
+/// The text of `cumulus --help`.
+pub fn usage() -> String {
+    USAGE.replace("{functions}", &functions_help())
+}
+
+/// The FUNCTIONS section of `--help`, from the core's tables: the operations, and each
+/// option with its summary, accepted values and SQL default.
+fn functions_help() -> String {
+    use cumulus::{Operation, ScanOption};
+    let names: Vec<&str> = Operation::ALL.iter().map(|op| op.name()).collect();
+    let defaults = cumulus::datafusion::sql_defaults();
+    let mut text = format!(
+        "FUNCTIONS\n  {} (window functions; x is the column to scan).\n  Options are constants after x, in any order: each value says which option\n  it sets. cumsum(x, 'skip'), cumsum(x, 'int8', 'error'), cumsum(v, 1), cumsum(x, true).\n  By name, DataFusion needs the options named to be a prefix of ({}), with\n  NULL for the ones skipped: cumsum(x, dtype => NULL, nulls => 'skip').\n",
+        names.join(", "),
+        ScanOption::ALL.map(ScanOption::name).join(", "),
+    );
+    for option in ScanOption::ALL {
+        let default = option
+            .value_text(&defaults)
+            .map_or_else(String::new, |value| format!(" (default in SQL: {value})"));
+        text += &format!(
+            "    {:<9} {}{default}\n              accepted: {}\n",
+            option.name(),
+            option.summary(),
+            option.accepted_values()
+        );
+    }
+    text += "  Without OVER, a function scans the whole result in its order: SELECT cumsum(x) FROM t.\n";
+    text
+}
 
 /// Parses the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
@@ -240,6 +260,23 @@ mod tests {
 
     fn parse_args(args: &[&str]) -> Result<Command, String> {
         parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn help_lists_every_operation_and_option_from_the_core() {
+        let help = usage();
+        assert!(!help.contains("{functions}"));
+        for op in cumulus::Operation::ALL {
+            assert!(help.contains(op.name()), "{}", op.name());
+        }
+        for option in cumulus::ScanOption::ALL {
+            assert!(
+                help.contains(&option.accepted_values()),
+                "{}",
+                option.name()
+            );
+        }
+        assert!(help.contains("(default in SQL: carry)"), "{help}");
     }
 
     #[test]

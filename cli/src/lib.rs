@@ -100,7 +100,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 fn run_command(command: Command) -> Result<(), String> {
     match command {
-        Command::Help => print(args::USAGE),
+        Command::Help => print(&args::usage()),
         Command::Version => print(&format!("cumulus {}", env!("CARGO_PKG_VERSION"))),
         Command::Demo => {
             let runtime = runtime()?;

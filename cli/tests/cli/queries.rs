@@ -154,6 +154,10 @@ fn bad_sql_bad_options_and_bad_arguments_are_one_line_errors() {
         &cumulus(&["sql", query], dir.path()),
         "unsupported input type Utf8",
     );
+    // DataFusion's own message names an option the user never wrote ("Missing required
+    // parameter 'dtype'"); the command shows the two forms that work.
+    let query = "SELECT cumsum(x, nulls => 'skip') OVER (ORDER BY i) FROM 'd.parquet'";
+    assert_fails_with(&cumulus(&["sql", query], dir.path()), "cumsum(x, 'skip')");
     // DataFusion's own message would be "column x must appear in the GROUP BY clause".
     let query = "SELECT g, cumsum(x) FROM 'd.parquet' GROUP BY g";
     assert_fails_with(
