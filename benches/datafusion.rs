@@ -185,5 +185,140 @@ fn running_sums(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, running_sums);
+/// `trades(g, t, x)` with 10^7 rows and 1000 keys `g` in one of three layouts: `time`
+/// (rows in `t` order, declared), `random` (shuffled, no order declared), `grouped`
+/// ((g, t) order, not declared); two target partitions, as on the machine the ETL
+/// benchmark runs on. With `hash` false the session has no `CumulativeHashWindowRule`.
+fn layout_session(layout: &str, hash: bool) -> SessionContext {
+    let config = SessionConfig::new()
+        .with_target_partitions(2)
+        .with_repartition_file_scans(false);
+    let ctx = SessionContext::new_with_config(config);
+    cumulus::datafusion::register(&ctx).expect("register");
+    if !hash {
+        let state = ctx.state_ref();
+        let mut state = state.write();
+        let rules: Vec<_> = state
+            .physical_optimizers()
+            .iter()
+            .filter(|r| r.name() != cumulus::datafusion::CumulativeHashWindowRule::NAME)
+            .cloned()
+            .collect();
+        let config = state.config().clone();
+        *state = SessionStateBuilder::new_from_existing(state.clone())
+            .with_session_id(state.session_id().to_string())
+            .with_physical_optimizer_rules(rules)
+            .build();
+        *state.config_mut() = config;
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("g", DataType::Int32, false),
+        Field::new("t", DataType::Int64, false),
+        Field::new("x", DataType::Float64, false),
+    ]));
+    // A fixed pseudo-random permutation of the rows (an LCG over the row numbers).
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        state >> 33
+    };
+    let g: Vec<i32> = (0..ROWS).map(|_| (next() % 1000) as i32).collect();
+    let mut order: Vec<usize> = (0..ROWS as usize).collect();
+    match layout {
+        "time" => {}
+        "grouped" => order.sort_by_key(|&i| (g[i], i)),
+        _ => {
+            for k in (1..order.len()).rev() {
+                order.swap(k, (next() % (k as u64 + 1)) as usize);
+            }
+        }
+    }
+    let batches: Vec<RecordBatch> = order
+        .chunks(BATCH as usize)
+        .map(|rows| {
+            RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![
+                    Arc::new(arrow::array::Int32Array::from_iter_values(
+                        rows.iter().map(|&i| g[i]),
+                    )),
+                    Arc::new(Int64Array::from_iter_values(rows.iter().map(|&i| i as i64))),
+                    Arc::new(Float64Array::from_iter_values(
+                        rows.iter()
+                            .map(|&i| ((i * 7919) % 1000) as f64 * 0.01 - 5.0),
+                    )),
+                ],
+            )
+            .expect("batch")
+        })
+        .collect();
+    let mut table = MemTable::try_new(schema, vec![batches]).expect("table");
+    if layout == "time" {
+        table = table.with_sort_order(vec![vec![col("t").sort(true, false)]]);
+    }
+    ctx.register_table("trades", Arc::new(table))
+        .expect("register table");
+    ctx
+}
+
+/// The operators of a query's physical plan, as EXPLAIN names them.
+async fn operators(ctx: &SessionContext, sql: &str) -> String {
+    let plan = ctx
+        .sql(sql)
+        .await
+        .expect("plan")
+        .create_physical_plan()
+        .await
+        .expect("plan");
+    datafusion::physical_plan::displayable(plan.as_ref())
+        .indent(false)
+        .to_string()
+}
+
+/// `cumsum(x) OVER (PARTITION BY g ORDER BY t)` over input not sorted by `g`:
+///
+/// - `hash_state`: `CumulativeHashWindowExec` (what `register` plans): one running
+///   state per key; on `time` it streams in one pass, on `random` and `grouped` it
+///   buffers each partition, checks each key's order and sorts the keys out of order;
+/// - `sorted_path`: no hash rule: DataFusion's `SortExec` by (g, t), then the run-by-run
+///   `CumulativeWindowAggExec` (what `register` planned before the hash-state operator).
+///
+/// Both hash-partition the input by `g` into two partitions first.
+fn unsorted_keys(c: &mut Criterion) {
+    let rt = Runtime::new().expect("runtime");
+    let mut group = c.benchmark_group("datafusion_partition_by_unsorted_10M_float64");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(3))
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Elements(ROWS as u64));
+    let sql = "SELECT cumsum(x) OVER (PARTITION BY g ORDER BY t) AS s FROM trades";
+    for layout in ["time", "random", "grouped"] {
+        let hash = layout_session(layout, true);
+        let sorted = layout_session(layout, false);
+        rt.block_on(async {
+            let plan = operators(&hash, sql).await;
+            assert!(
+                plan.contains("CumulativeHashWindowExec") && !plan.contains("SortExec"),
+                "{plan}"
+            );
+            let plan = operators(&sorted, sql).await;
+            assert!(
+                plan.contains("SortExec") && plan.contains("CumulativeWindowAggExec"),
+                "{plan}"
+            );
+        });
+        group.bench_function(BenchmarkId::new("hash_state", layout), |b| {
+            b.iter(|| black_box(rt.block_on(run(&hash, sql))))
+        });
+        group.bench_function(BenchmarkId::new("sorted_path", layout), |b| {
+            b.iter(|| black_box(rt.block_on(run(&sorted, sql))))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, running_sums, unsorted_keys);
 criterion_main!(benches);

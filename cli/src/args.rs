@@ -12,7 +12,8 @@ pub enum Command {
     Help,
     /// `--version`.
     Version,
-    /// `sql QUERY [--table NAME=PATH]... [--output PATH]`.
+    /// `sql QUERY [--table NAME=PATH]... [--ordered NAME=COLUMNS]... [--output PATH]
+    /// [--memory-limit SIZE] [--spill-dir DIR]`.
     Sql(SqlArgs),
 }
 
@@ -20,10 +21,18 @@ pub enum Command {
 pub struct SqlArgs {
     pub query: String,
     pub tables: Vec<(String, PathBuf)>,
+    /// `--ordered NAME=COLUMNS`: the declared order of a `--table`, as (column,
+    /// descending) pairs.
+    pub orders: Vec<(String, Vec<(String, bool)>)>,
     pub output: Option<PathBuf>,
+    /// `--memory-limit`: `None` when not given (the library's default, half of the
+    /// machine's memory), `Some(None)` for `none`.
+    pub memory_limit: Option<Option<usize>>,
+    pub spill_dir: Option<PathBuf>,
 }
 
-pub const USAGE: &str = r#"cumulus: NumPy-exact cumulative sums, products, maxima and minima over Parquet, CSV,
+/// `--help`, with `{functions}` standing for [`functions_help`].
+const USAGE: &str = r#"cumulus: NumPy-exact cumulative sums, products, maxima and minima over Parquet, CSV,
 JSON-lines and Arrow IPC files, in SQL (Apache DataFusion) with cumsum, cumprod, nancumsum,
 nancumprod, cummax and cummin registered as window functions.
 
@@ -34,30 +43,30 @@ USAGE
 
 OPTIONS (for sql)
   --table NAME=PATH   make the file at PATH available as table NAME (repeatable)
+  --ordered NAME=COLS declare that the rows of --table NAME are sorted by COLS
+                      (g,t or t DESC; ascending, nulls first by default): a query
+                      needing that order skips its sort; the order is checked as rows
+                      are read, and a file that breaks it is an error naming the row
   --output PATH       write the result to PATH instead of printing a table; the format
-                      follows the extension: .parquet, .csv, .json/.jsonl/.ndjson
-                      (JSON lines), .arrow/.ipc/.feather (Arrow IPC file). The file is
-                      written under a temporary name and renamed when complete, so a
-                      failed run never leaves a partial file (nor touches an old one)
+                      follows the extension (any letter case): .parquet, .csv,
+                      .json/.jsonl/.ndjson (JSON lines), .arrow/.ipc/.feather (Arrow IPC
+                      file). The file gets its name only when complete, so a failed or
+                      interrupted run never leaves a partial file (nor touches an old
+                      one, whose permissions the new file keeps). A Parquet result
+                      whose row order is known records it (sorting_columns), so the
+                      next query over it needs no sort
+  --memory-limit SIZE the most memory sorts and buffering windows hold before they
+                      spill to disk: bytes, or a number with K, M, G or T (powers of
+                      1024), or none; default: half of the machine's memory
+  --spill-dir DIR     where spill files go (default: the system's temporary directory)
 
 TABLES
   A file can also be named in the query itself: FROM 'data/trades.parquet'.
-  Formats follow the extension: .parquet, .csv (with a header row), .json/.jsonl/.ndjson
-  (JSON lines), .arrow/.ipc/.feather (Arrow IPC file). A directory of such files works too.
+  Formats follow the extension (any letter case): .parquet, .csv (with a header row),
+  .json/.jsonl/.ndjson (JSON lines), .arrow/.ipc/.feather (Arrow IPC file or stream). A
+  directory of files of one format works too (hidden files and other extensions skipped).
 
-FUNCTIONS
-  cumsum(x [, dtype [, nulls [, overflow [, axis [, reverse]]]]]) OVER (...) and likewise
-  cumprod, nancumsum, nancumprod, cummax, cummin. Options are constants, by position or
-  by name: cumsum(x, dtype => 'float64'). DataFusion fills named options by position, so
-  give NULL for the ones you skip: cumsum(x, dtype => NULL, nulls => 'skip').
-    dtype     NumPy's dtype=: bool, int8..int64, uint8..uint64, float16/32/64
-    nulls     carry (default in SQL: a null row gives the running value, like
-              sum(x) OVER), skip, propagate, identity
-    overflow  wrap (default, NumPy) or error
-    axis      for FixedSizeList columns: 0 (default: down the rows), 1, -1, ...
-    reverse   true scans from the last row of the window to the first
-  Without OVER, a function scans the whole result in its order: SELECT cumsum(x) FROM t.
-
+{functions}
 EXAMPLES
   cumulus sql "SELECT ts, cumsum(qty) OVER (PARTITION BY symbol ORDER BY ts) AS position
                FROM 'trades.parquet'"
@@ -67,6 +76,37 @@ EXAMPLES
 
 Progress (rows written, rate) is shown on stderr when it is a terminal. Errors are one
 line on stderr and a non-zero exit status."#;
+
+/// The text of `cumulus --help`.
+pub fn usage() -> String {
+    USAGE.replace("{functions}", &functions_help())
+}
+
+/// The FUNCTIONS section of `--help`, from the core's tables: the operations, and each
+/// option with its summary, accepted values and SQL default.
+fn functions_help() -> String {
+    use cumulus::{Operation, ScanOption};
+    let names: Vec<&str> = Operation::ALL.iter().map(|op| op.name()).collect();
+    let defaults = cumulus::datafusion::sql_defaults();
+    let mut text = format!(
+        "FUNCTIONS\n  {} (window functions; x is the column to scan).\n  Options are constants after x, in any order: each value says which option\n  it sets. cumsum(x, 'skip'), cumsum(x, 'int8', 'error'), cumsum(v, 1), cumsum(x, true).\n  By name, DataFusion needs the options named to be a prefix of ({}), with\n  NULL for the ones skipped: cumsum(x, dtype => NULL, nulls => 'skip').\n",
+        names.join(", "),
+        ScanOption::ALL.map(ScanOption::name).join(", "),
+    );
+    for option in ScanOption::ALL {
+        let default = option
+            .value_text(&defaults)
+            .map_or_else(String::new, |value| format!(" (default in SQL: {value})"));
+        text += &format!(
+            "    {:<9} {}{default}\n              accepted: {}\n",
+            option.name(),
+            option.summary(),
+            option.accepted_values()
+        );
+    }
+    text += "  Without OVER, a function scans the whole result in its order: SELECT cumsum(x) FROM t.\n";
+    text
+}
 
 /// Parses the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
@@ -86,7 +126,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     }
     let mut query = None;
     let mut tables = vec![];
+    let mut orders = vec![];
     let mut output = None;
+    let mut memory_limit = None;
+    let mut spill_dir = None;
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| {
             args.next()
@@ -101,15 +144,33 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                     .ok_or_else(|| format!("--table '{spec}' is not NAME=PATH"))?;
                 tables.push((name.to_string(), PathBuf::from(path)));
             }
+            "--ordered" => {
+                let spec = value("--ordered")?;
+                orders.push(parse_order(&spec)?);
+            }
             "--output" | "-o" => {
                 if output.replace(PathBuf::from(value("--output")?)).is_some() {
                     return Err("--output given twice".to_string());
                 }
             }
+            "--memory-limit" => {
+                let text = value("--memory-limit")?;
+                if memory_limit.replace(parse_size(&text)?).is_some() {
+                    return Err("--memory-limit given twice".to_string());
+                }
+            }
+            "--spill-dir" => {
+                if spill_dir
+                    .replace(PathBuf::from(value("--spill-dir")?))
+                    .is_some()
+                {
+                    return Err("--spill-dir given twice".to_string());
+                }
+            }
             "-h" | "--help" => return Ok(Command::Help),
             flag if flag.starts_with("--") => {
                 return Err(format!(
-                    "unknown option '{flag}'; accepted: --table NAME=PATH, --output PATH"
+                    "unknown option '{flag}'; accepted: --table NAME=PATH, --ordered NAME=COLUMNS, --output PATH, --memory-limit SIZE, --spill-dir DIR"
                 ));
             }
             text if query.is_none() => query = Some(text.to_string()),
@@ -121,11 +182,76 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         }
     }
     let query = query.ok_or("sql needs a query: cumulus sql \"SELECT ...\"")?;
+    if let Some((name, _)) = orders
+        .iter()
+        .find(|(name, _)| !tables.iter().any(|(table, _)| table == name))
+    {
+        return Err(format!(
+            "--ordered {name}=...: no --table {name}=PATH; accepted: the name of a --table"
+        ));
+    }
     Ok(Command::Sql(SqlArgs {
         query,
         tables,
+        orders,
         output,
+        memory_limit,
+        spill_dir,
     }))
+}
+
+/// `--ordered`'s value: `NAME=COL[ ASC|DESC][,COL[ ASC|DESC]]...`.
+fn parse_order(spec: &str) -> Result<(String, Vec<(String, bool)>), String> {
+    let refuse = || {
+        format!(
+            "--ordered '{spec}' is not NAME=COLUMNS; accepted: a table name, '=', and columns separated by commas, each optionally followed by ASC or DESC (t=g,ts DESC)"
+        )
+    };
+    let (name, columns) = spec.split_once('=').ok_or_else(refuse)?;
+    let keys = columns
+        .split(',')
+        .map(|key| {
+            let words: Vec<&str> = key.split_whitespace().collect();
+            match words.as_slice() {
+                [column] => Ok((column.to_string(), false)),
+                [column, way] if way.eq_ignore_ascii_case("asc") => Ok((column.to_string(), false)),
+                [column, way] if way.eq_ignore_ascii_case("desc") => Ok((column.to_string(), true)),
+                _ => Err(refuse()),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if name.trim().is_empty() {
+        return Err(refuse());
+    }
+    Ok((name.trim().to_string(), keys))
+}
+
+/// `--memory-limit`'s value: bytes, a number with a K, M, G or T suffix (powers of 1024,
+/// optionally followed by B or iB, any letter case), or `none`.
+fn parse_size(text: &str) -> Result<Option<usize>, String> {
+    let refuse = || {
+        format!(
+            "--memory-limit '{text}' is not a size; accepted: bytes (1000000), a number with K, M, G or T (512M, 1.5G), or none"
+        )
+    };
+    let lower = text.trim().to_ascii_lowercase();
+    if lower == "none" {
+        return Ok(None);
+    }
+    let digits = lower.trim_end_matches("ib").trim_end_matches('b');
+    let (number, scale) = match digits.char_indices().last() {
+        Some((i, 'k')) => (&digits[..i], 1u64 << 10),
+        Some((i, 'm')) => (&digits[..i], 1 << 20),
+        Some((i, 'g')) => (&digits[..i], 1 << 30),
+        Some((i, 't')) => (&digits[..i], 1 << 40),
+        _ => (digits, 1),
+    };
+    let number: f64 = number.trim().parse().map_err(|_| refuse())?;
+    let bytes = number * scale as f64;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > usize::MAX as f64 {
+        return Err(refuse());
+    }
+    Ok(Some(bytes as usize))
 }
 
 #[cfg(test)]
@@ -134,6 +260,23 @@ mod tests {
 
     fn parse_args(args: &[&str]) -> Result<Command, String> {
         parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn help_lists_every_operation_and_option_from_the_core() {
+        let help = usage();
+        assert!(!help.contains("{functions}"));
+        for op in cumulus::Operation::ALL {
+            assert!(help.contains(op.name()), "{}", op.name());
+        }
+        for option in cumulus::ScanOption::ALL {
+            assert!(
+                help.contains(&option.accepted_values()),
+                "{}",
+                option.name()
+            );
+        }
+        assert!(help.contains("(default in SQL: carry)"), "{help}");
     }
 
     #[test]
@@ -153,9 +296,57 @@ mod tests {
             Ok(Command::Sql(SqlArgs {
                 query: "SELECT 1".into(),
                 tables: vec![("t".into(), "a.csv".into())],
+                orders: vec![],
                 output: Some("o.parquet".into()),
+                memory_limit: None,
+                spill_dir: None,
             }))
         );
+        let Ok(Command::Sql(limited)) = parse_args(&[
+            "sql",
+            "q",
+            "--memory-limit",
+            "1.5G",
+            "--spill-dir",
+            "/tmp/s",
+        ]) else {
+            panic!("parses")
+        };
+        assert_eq!(limited.memory_limit, Some(Some(3 << 29)));
+        assert_eq!(limited.spill_dir, Some("/tmp/s".into()));
+        let Ok(Command::Sql(ordered)) = parse_args(&[
+            "sql",
+            "q",
+            "--table",
+            "t=a.csv",
+            "--ordered",
+            "t=g, ts desc",
+        ]) else {
+            panic!("parses")
+        };
+        assert_eq!(
+            ordered.orders,
+            vec![("t".into(), vec![("g".into(), false), ("ts".into(), true)])]
+        );
+        for bad in ["t", "t=", "t=a,", "t=a sideways", "=a"] {
+            assert!(
+                parse_args(&["sql", "q", "--table", "t=a.csv", "--ordered", bad])
+                    .unwrap_err()
+                    .contains("accepted"),
+                "{bad}"
+            );
+        }
+        assert!(
+            parse_args(&["sql", "q", "--ordered", "u=a"])
+                .unwrap_err()
+                .contains("no --table u=PATH")
+        );
+        assert_eq!(parse_size("none"), Ok(None));
+        assert_eq!(parse_size("512MiB"), Ok(Some(512 << 20)));
+        assert_eq!(parse_size("1000"), Ok(Some(1000)));
+        for bad in ["", "-1G", "0", "lots", "1X", "NaN", "1e400"] {
+            assert!(parse_size(bad).unwrap_err().contains("accepted"), "{bad}");
+        }
         assert!(parse_args(&["sql"]).unwrap_err().contains("needs a query"));
         assert!(
             parse_args(&["sql", "q", "--table", "t"])

@@ -128,10 +128,9 @@ pub async fn run(ctx: &SessionContext) -> Result<(), String> {
             .await
             .map_err(|e| one_line(&e))?;
         let table = pretty_format_batches(&batches).map_err(|e| e.to_string())?;
-        println!("-- {title}\n{sql}\n{table}\n");
+        crate::print(&format!("-- {title}\n{sql}\n{table}\n"))?;
     }
-    println!(
-        "Run `cumulus --help` for the command's usage: SQL over Parquet, CSV, JSON and Arrow files."
-    );
-    Ok(())
+    crate::print(
+        "Run `cumulus --help` for the command's usage: SQL over Parquet, CSV, JSON and Arrow files.",
+    )
 }

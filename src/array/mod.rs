@@ -20,6 +20,8 @@ pub use cumulative::{
 };
 pub use out::{scan_in_place, scan_into, scan_into_dyn};
 pub(crate) use scanner::Plan;
+#[cfg_attr(not(feature = "datafusion"), allow(unused_imports))]
+pub(crate) use scanner::ScanProgress;
 pub use scanner::Scanner;
 pub use tensor::tensor_field;
 

@@ -135,6 +135,16 @@ pub struct Scanner {
     failed: bool,
 }
 
+/// The running state of one scan without its plan: what [`Scanner::swap_progress`]
+/// exchanges. The default is a scan that has seen nothing.
+#[derive(Debug, Default)]
+#[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
+pub(crate) struct ScanProgress {
+    state: RunningState,
+    rows_seen: usize,
+    failed: bool,
+}
+
 impl Scanner {
     /// A scanner for columns of `input_type`.
     ///
@@ -157,6 +167,18 @@ impl Scanner {
             Some(field.metadata()),
             options,
         )?))
+    }
+
+    /// Exchanges this scanner's running state (the running value, the rows seen, whether
+    /// it failed) with `progress`: one scanner, one plan, and a progress per key lets a
+    /// caller run many independent scans of the same kind (one per PARTITION BY key)
+    /// with O(1) memory per key.
+    #[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
+    pub(crate) fn swap_progress(&mut self, progress: &mut ScanProgress) {
+        std::mem::swap(&mut self.state, &mut progress.state);
+        std::mem::swap(&mut self.rows_seen, &mut progress.rows_seen);
+        std::mem::swap(&mut self.failed, &mut progress.failed);
+        self.next_chunk_row = None;
     }
 
     pub(crate) fn from_plan(plan: Plan) -> Self {

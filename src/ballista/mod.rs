@@ -164,7 +164,9 @@ pub fn session_config(config: SessionConfig) -> SessionConfig {
 /// [`session_config`]`(config)`, and Ballista's default session (its optimizer rules and
 /// function lists, as `ballista_core::utils::default_session_builder`) plus the six
 /// window functions and DataFusion's physical optimizer rules with
-/// [`CumulativeWindowRule`](crate::datafusion::CumulativeWindowRule).
+/// [`CumulativeWindowRule`](crate::datafusion::CumulativeWindowRule) (not the hash-window
+/// and order-check rules of [`register`](crate::datafusion::register): the codecs do not
+/// carry their operators).
 ///
 /// Give it to `SessionContext::standalone_with_state` (an in-process scheduler and
 /// executor use it as it is) and call [`register`](crate::datafusion::register) on the
@@ -199,11 +201,25 @@ pub(crate) fn process_state(config: SessionConfig) -> Result<SessionState> {
         .with_config(config)
         .with_runtime_env(Arc::new(RuntimeEnvBuilder::new().build()?))
         .with_optimizer_rules(ballista_core::optimizer::ballista_default_optimizer_rules())
-        .with_physical_optimizer_rules(crate::datafusion::physical_optimizer_rules())
+        .with_physical_optimizer_rules(cluster_physical_optimizer_rules())
         .with_scalar_functions(ballista_scalar_functions())
         .with_aggregate_functions(ballista_aggregate_functions())
         .with_window_functions(window_functions)
         .build())
+}
+
+/// DataFusion's physical optimizer rules with
+/// [`CumulativeWindowRule`](crate::datafusion::CumulativeWindowRule) only: the codecs carry
+/// `CumulativeWindowAggExec` between processes, but not `CumulativeHashWindowExec` nor
+/// `OrderCheckExec`, so [`CumulativeHashWindowRule`](crate::datafusion::CumulativeHashWindowRule)
+/// and [`OrderCheckRule`](crate::datafusion::OrderCheckRule) are left out on a cluster (a
+/// window over input not sorted by its keys is sorted, as DataFusion does; a declared
+/// order is trusted, as DataFusion does).
+fn cluster_physical_optimizer_rules()
+-> Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> {
+    let mut rules = datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules;
+    crate::datafusion::CumulativeWindowRule::insert_into(&mut rules);
+    rules
 }
 
 /// The functions an executor runs tasks with: Ballista's defaults (DataFusion's

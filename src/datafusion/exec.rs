@@ -187,7 +187,7 @@ impl CumulativeWindowAggExec {
 
 /// The operation and a fresh scanner for `expr`, when it is a cumulus function scanning
 /// forward.
-fn forward_scanner(expr: &Arc<dyn WindowExpr>) -> Result<Option<(Operation, Scanner)>> {
+pub(super) fn forward_scanner(expr: &Arc<dyn WindowExpr>) -> Result<Option<(Operation, Scanner)>> {
     let Some(standard) = expr.as_any().downcast_ref::<StandardWindowExpr>() else {
         return Ok(None);
     };

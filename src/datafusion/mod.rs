@@ -179,6 +179,44 @@
 //! time goes mostly to its two copies (the scan is about 5% of it), which the streaming
 //! operator does not make.
 //!
+//! ## Input not sorted by the PARTITION BY keys: one running state per key
+//! A window with a PARTITION BY needs its input sorted by the keys only so that each
+//! group is a run of rows; a scan does not need that if it keeps one running state per
+//! key. [`CumulativeHashWindowRule`], which [`register`] installs before DataFusion's
+//! `EnsureRequirements`, replaces such windows (cumulus functions only, scanning
+//! forward, one PARTITION BY) by [`CumulativeHashWindowExec`] whenever the input is not
+//! already sorted by the keys:
+//!
+//! - input whose order satisfies the ORDER BY (a log or a trade feed in time order, with
+//!   `PARTITION BY symbol ORDER BY time`; or a window without ORDER BY):
+//!   [`InputOrder::Sorted`], one pass in input order, no sort, memory O(keys), output
+//!   streamed in input order;
+//! - any other input: [`InputOrder::Any`], each execution partition is buffered (in the
+//!   session's memory pool, spilling by key to temporary files beyond it), an O(n)
+//!   check finds the keys whose rows are out of order, only those are sorted (a counting
+//!   sort by key, then each key's rows by the ORDER BY keys), and the rows keep their
+//!   input order. Input already in (key, order) order but not declared so costs the
+//!   check and no sort.
+//!
+//! DataFusion then hash-partitions the input by the keys (both cores) and adds no sort
+//! below the node; above it, the node promises only its input's order, so a parent that
+//! needs (key, order) order gets a sort. The values, types and errors are those of the
+//! sorted path bit for bit (rows tied on the ORDER BY keys are scanned in input order).
+//!
+//! ## Declared orders are checked
+//! DataFusion trusts an order a source declares (Parquet `sorting_columns`, `CREATE
+//! EXTERNAL TABLE ... WITH ORDER`, a read option's `file_sort_order`) and skips the sorts
+//! it makes unnecessary. [`OrderCheckRule`], which [`register`] installs, puts an
+//! [`OrderCheckExec`] above every such source: one comparison per row, and a source
+//! that breaks its order stops the query with an execution error naming the file and the
+//! row, never a wrong answer.
+//!
+//! ## Files to files
+//! [`etl_context`] sets up a session for a command that runs SQL from files to files
+//! (whole-file scans, a memory limit with spilling); [`ordered_output`],
+//! [`sorting_columns`] and [`parquet_writer_properties`] write a result that keeps its
+//! order known to the next job.
+//!
 //! ## Errors
 //! A [`crate::Error`] from the core stays the error's source. DataFusion 55's `Plan` and
 //! `Execution` errors hold only a string, so it travels as `DataFusionError::External`
@@ -210,13 +248,18 @@
 
 mod call;
 mod errors;
+mod etl;
 mod exec;
 mod functions;
+mod hash_window;
+mod keyed;
+mod keys;
 mod options;
 mod planner;
 mod rule;
 mod runs;
 mod session;
+mod verify;
 mod window;
 
 use std::sync::Arc;
@@ -228,14 +271,22 @@ use datafusion::prelude::SessionContext;
 
 pub use call::Cumulative;
 pub use errors::{cumulus_error, explain_error};
+pub use etl::{
+    EtlSettings, default_memory_limit, etl_context, ordered_output, parquet_writer_properties,
+    sorting_columns,
+};
 pub use exec::CumulativeWindowAggExec;
 pub use functions::{
     cummax, cummax_udwf, cummin, cummin_udwf, cumprod, cumprod_udwf, cumsum, cumsum_udwf,
     nancumprod, nancumprod_udwf, nancumsum, nancumsum_udwf,
 };
+pub use hash_window::{CumulativeHashWindowExec, InputOrder};
 pub use options::{PARAMETER_NAMES, sql_defaults};
 pub use planner::{CumulativePlaceholder, CumulusPlanner};
-pub use rule::{CumulativeWindowRule, physical_optimizer_rules, register_rule};
+pub use rule::{
+    CumulativeHashWindowRule, CumulativeWindowRule, physical_optimizer_rules, register_rule,
+};
+pub use verify::{OrderCheckExec, OrderCheckRule};
 pub use window::CumulativeWindow;
 
 use crate::Operation;

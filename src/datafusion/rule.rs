@@ -1,6 +1,8 @@
-//! [`CumulativeWindowRule`]: the physical optimizer rule that swaps `WindowAggExec` nodes
-//! made only of cumulus functions for the streaming [`CumulativeWindowAggExec`], and the
-//! functions that install it.
+//! The physical optimizer rules of the cumulus window functions, and the functions that
+//! install them: [`CumulativeHashWindowRule`] (before DataFusion adds sorts) plans the
+//! hash-state [`CumulativeHashWindowExec`] where the input is not sorted by the PARTITION
+//! BY keys, and [`CumulativeWindowRule`] (at the end) swaps the remaining `WindowAggExec`
+//! nodes made only of cumulus functions for the streaming [`CumulativeWindowAggExec`].
 
 use std::sync::Arc;
 
@@ -15,6 +17,128 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::windows::WindowAggExec;
 
 use super::exec::CumulativeWindowAggExec;
+use super::hash_window::CumulativeHashWindowExec;
+use super::verify::OrderCheckRule;
+
+/// A physical optimizer rule: a `WindowAggExec` whose window expressions are all cumulus
+/// functions scanning forward, with a PARTITION BY, over an input that is not sorted by
+/// the PARTITION BY keys becomes a [`CumulativeHashWindowExec`], which keeps one running
+/// state per key instead of having the input sorted:
+///
+/// - when the input's order satisfies the window's ORDER BY (rows in time order, for
+///   `PARTITION BY symbol ORDER BY time`; or no ORDER BY), it streams in one pass
+///   ([`super::InputOrder::Sorted`]);
+/// - otherwise, when [`CumulativeHashWindowRule::sorts`] is set (the default), it
+///   buffers each execution partition and sorts each key's rows itself
+///   ([`super::InputOrder::Any`]), which is faster than DataFusion's `SortExec`; unset,
+///   DataFusion sorts and [`CumulativeWindowRule`] streams the sorted rows.
+///
+/// It must run before `EnsureRequirements`, which then adds what the new node needs (a
+/// hash repartition by the keys; no sort, as its input is already in ORDER BY order or it
+/// needs none) and sorts above it where a parent needs (key, order) order.
+/// [`super::register`] puts it there; [`physical_optimizer_rules`] and [`register_rule`]
+/// do it for hand-made sessions.
+///
+/// ```
+/// use cumulus::datafusion::CumulativeHashWindowRule;
+/// use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
+///
+/// let mut rules = PhysicalOptimizer::new().rules;
+/// CumulativeHashWindowRule::default().insert_into(&mut rules);
+/// let names: Vec<&str> = rules.iter().map(|r| r.name()).collect();
+/// let at = names.iter().position(|n| *n == "CumulativeHashWindowRule").unwrap();
+/// assert_eq!(names[at + 1], "EnsureRequirements");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct CumulativeHashWindowRule {
+    sorts: bool,
+}
+
+impl Default for CumulativeHashWindowRule {
+    fn default() -> Self {
+        CumulativeHashWindowRule { sorts: true }
+    }
+}
+
+impl CumulativeHashWindowRule {
+    /// The rule's name, as [`PhysicalOptimizerRule::name`] and `EXPLAIN VERBOSE` give it.
+    ///
+    /// ```
+    /// use datafusion::physical_optimizer::PhysicalOptimizerRule;
+    /// use cumulus::datafusion::CumulativeHashWindowRule;
+    /// assert_eq!(CumulativeHashWindowRule::default().name(), CumulativeHashWindowRule::NAME);
+    /// ```
+    pub const NAME: &'static str = "CumulativeHashWindowRule";
+
+    /// The rule; with `sorts` false it leaves windows whose input is not in ORDER BY order
+    /// to DataFusion's sort.
+    ///
+    /// ```
+    /// let rule = cumulus::datafusion::CumulativeHashWindowRule::new(false);
+    /// assert!(!rule.sorts());
+    /// ```
+    pub fn new(sorts: bool) -> Self {
+        CumulativeHashWindowRule { sorts }
+    }
+
+    /// Whether the rule plans [`super::InputOrder::Any`] (its own sort) for input that
+    /// is not in ORDER BY order.
+    ///
+    /// ```
+    /// assert!(cumulus::datafusion::CumulativeHashWindowRule::default().sorts());
+    /// ```
+    pub fn sorts(&self) -> bool {
+        self.sorts
+    }
+
+    /// Puts the rule into `rules` just before `EnsureRequirements` (at the start when
+    /// there is none); does nothing when a rule of this name is already there.
+    ///
+    /// ```
+    /// let mut rules = vec![];
+    /// cumulus::datafusion::CumulativeHashWindowRule::default().insert_into(&mut rules);
+    /// cumulus::datafusion::CumulativeHashWindowRule::default().insert_into(&mut rules);
+    /// assert_eq!(rules.len(), 1, "once");
+    /// ```
+    pub fn insert_into(self, rules: &mut Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>>) {
+        if rules.iter().any(|r| r.name() == Self::NAME) {
+            return;
+        }
+        let at = rules
+            .iter()
+            .position(|r| r.name() == "EnsureRequirements")
+            .unwrap_or(0);
+        rules.insert(at, Arc::new(self));
+    }
+}
+
+impl PhysicalOptimizerRule for CumulativeHashWindowRule {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| {
+            let Some(window) = node.downcast_ref::<WindowAggExec>() else {
+                return Ok(Transformed::no(node));
+            };
+            match CumulativeHashWindowExec::from_window(window, self.sorts)? {
+                Some(exec) => Ok(Transformed::yes(Arc::new(exec) as Arc<dyn ExecutionPlan>)),
+                None => Ok(Transformed::no(node)),
+            }
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    /// The new node has the replaced node's schema.
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
 
 /// A physical optimizer rule: every `WindowAggExec` whose window expressions are all
 /// cumulus functions scanning forward becomes a [`CumulativeWindowAggExec`], which
@@ -116,7 +240,9 @@ impl PhysicalOptimizerRule for CumulativeWindowRule {
 /// ```
 pub fn physical_optimizer_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
     let mut rules = PhysicalOptimizer::new().rules;
+    CumulativeHashWindowRule::default().insert_into(&mut rules);
     CumulativeWindowRule::insert_into(&mut rules);
+    OrderCheckRule::insert_into(&mut rules);
     rules
 }
 
@@ -141,10 +267,16 @@ pub fn physical_optimizer_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + 
 /// ```
 pub fn register_rule(state: &mut SessionState) {
     let mut rules = state.physical_optimizers().to_vec();
-    if rules.iter().any(|r| r.name() == CumulativeWindowRule::NAME) {
+    let has = |name: &str| rules.iter().any(|r| r.name() == name);
+    if has(CumulativeWindowRule::NAME)
+        && has(CumulativeHashWindowRule::NAME)
+        && has(OrderCheckRule::NAME)
+    {
         return;
     }
+    CumulativeHashWindowRule::default().insert_into(&mut rules);
     CumulativeWindowRule::insert_into(&mut rules);
+    OrderCheckRule::insert_into(&mut rules);
     let config = state.config().clone();
     let rebuilt = SessionStateBuilder::new_from_existing(state.clone())
         .with_session_id(state.session_id().to_string())

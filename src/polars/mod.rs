@@ -154,6 +154,30 @@ pub fn scan_series(op: Operation, series: &Series, options: &ScanOptions) -> Pol
     Ok(unsafe { Series::from_chunks_and_dtype_unchecked(series.name().clone(), out, &output) })
 }
 
+/// The Polars type `op` returns for a column of type `input` with `options`, without
+/// computing anything: the core's result type ([`crate::result_type`]) in Polars' terms.
+/// Plugins and planners call it to announce the output type before running.
+///
+/// ```
+/// use cumulus::{Operation, ScanOptions};
+/// use polars::prelude::DataType;
+///
+/// let t = cumulus::polars::output_dtype(Operation::Cumsum, &DataType::Int32, &ScanOptions::default())?;
+/// assert_eq!(t, DataType::Int64); // NumPy's widening
+/// # Ok::<(), polars::prelude::PolarsError>(())
+/// ```
+///
+/// # Errors
+/// `InvalidOperation` when the type or an option is not accepted, or the result has no
+/// Polars type.
+pub fn output_dtype(
+    op: Operation,
+    input: &polars::prelude::DataType,
+    options: &ScanOptions,
+) -> PolarsResult<polars::prelude::DataType> {
+    dtype::output_type(op, input, options)
+}
+
 /// The core's errors in Polars: `InvalidOperation` for a type, option or axis the core
 /// does not accept, `ComputeError` for the rest; the message is the core's, unchanged.
 ///

@@ -20,23 +20,7 @@ pub fn ctx() -> SessionContext {
     ctx
 }
 
-/// A deterministic pseudo-random generator (no dependency needed).
-pub struct Lcg(pub u64);
-
-impl Lcg {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 11
-    }
-
-    /// In `0..n`.
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+pub use crate::support::Lcg;
 
 /// Registers one batch as a MemTable (one partition) under `name`.
 pub fn register_batch(ctx: &SessionContext, name: &str, batch: RecordBatch) {

@@ -2,10 +2,15 @@
 //! with the core API (`cumulus::scan`) on the same data.
 #![cfg(feature = "datafusion")]
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod common;
 mod dataframe;
 mod errors;
+mod etl;
 mod files;
+mod hash_state;
 mod nested;
 mod options;
 mod plans;

@@ -199,20 +199,25 @@ where
             Ok(())
         }
         Layout::Offsets32(offsets) => {
-            let base = offsets.first().map_or(0, |&o| o as usize);
-            let ranges = offsets
-                .windows(2)
-                .map(|w| w[0] as usize - base..w[1] as usize - base);
+            let ranges = list_ranges(offsets.iter().map(|&o| o as usize));
             scan_lanes(config, source, validity, ranges, out, &mut out_validity)
         }
         Layout::Offsets64(offsets) => {
-            let base = offsets.first().map_or(0, |&o| o as usize);
-            let ranges = offsets
-                .windows(2)
-                .map(|w| w[0] as usize - base..w[1] as usize - base);
+            let ranges = list_ranges(offsets.iter().map(|&o| o as usize));
             scan_lanes(config, source, validity, ranges, out, &mut out_validity)
         }
     }
+}
+
+/// The element ranges of a list column's lanes, relative to its first offset.
+fn list_ranges(
+    offsets: impl Iterator<Item = usize> + Clone,
+) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let base = offsets.clone().next().unwrap_or(0);
+    offsets
+        .clone()
+        .zip(offsets.skip(1))
+        .map(move |(start, end)| start - base..end - base)
 }
 
 #[cfg(test)]

@@ -52,12 +52,11 @@ pub(super) fn scan_rows<T: Arith, O: ScanOp<T>>(
     let direct = source.values();
     if let Some(values) = direct.filter(|_| validity.is_none() && !config.checked) {
         let total = outer * len;
-        if short_rows(config, &values[..total], &mut out[..total], len) {
-            if let Some(bits) = out_validity.as_deref_mut() {
-                set_range(bits, 0, total, true);
-            }
-            return Ok(());
+        plain_rows(config, &values[..total], &mut out[..total], len);
+        if let Some(bits) = out_validity.as_deref_mut() {
+            set_range(bits, 0, total, true);
         }
+        return Ok(());
     }
     let rows_per_block = BLOCK / len;
     let fill = config.fill();
@@ -83,32 +82,14 @@ pub(super) fn scan_rows<T: Arith, O: ScanOp<T>>(
     Ok(())
 }
 
-/// The last axis of a column of short rows (up to 8 elements) without nulls, in one pass
-/// with the row length known at compile time: for `m x 4` columns the per-row cost of the
-/// general path exceeds the scan. `false` when `len` is not short.
-fn short_rows<T: Arith, O: ScanOp<T>>(
-    config: &Scan<O>,
-    values: &[T],
-    out: &mut [T],
-    len: usize,
-) -> bool {
+/// The last axis of a column without nulls, read straight from the input, one row after
+/// the other: the first element of a row is copied, the rest combined. Rows of up to 8
+/// elements get the row length at compile time (for `m x 4` columns the per-row cost of
+/// a general loop exceeds the scan).
+fn plain_rows<T: Arith, O: ScanOp<T>>(config: &Scan<O>, values: &[T], out: &mut [T], len: usize) {
     fn rows<T: Arith, O: ScanOp<T>, const N: usize>(config: &Scan<O>, values: &[T], out: &mut [T]) {
-        let op = config.op;
-        let first = if config.reverse { N - 1 } else { 0 };
         for (row, row_out) in values.chunks_exact(N).zip(out.chunks_exact_mut(N)) {
-            // The first element is copied, as NumPy copies `a[0]`.
-            let x = row[first];
-            let mut a = op.first(x).unwrap_or_else(|| op.combine(op.neutral(), x));
-            row_out[first] = a;
-            let mut step = |k: usize| {
-                a = op.combine(a, row[k]);
-                row_out[k] = a;
-            };
-            if config.reverse {
-                (0..N - 1).rev().for_each(&mut step);
-            } else {
-                (1..N).for_each(&mut step);
-            }
+            plain_row(config, row, row_out);
         }
     }
     match len {
@@ -120,9 +101,34 @@ fn short_rows<T: Arith, O: ScanOp<T>>(
         6 => rows::<T, O, 6>(config, values, out),
         7 => rows::<T, O, 7>(config, values, out),
         8 => rows::<T, O, 8>(config, values, out),
-        _ => return false,
+        _ => {
+            for (row, row_out) in values.chunks_exact(len).zip(out.chunks_exact_mut(len)) {
+                plain_row(config, row, row_out);
+            }
+        }
     }
-    true
+}
+
+/// One row of [`plain_rows`]: its first element (in scan order) copied, as NumPy copies
+/// `a[0]`, the rest combined.
+#[inline(always)]
+fn plain_row<T: Arith, O: ScanOp<T>>(config: &Scan<O>, row: &[T], row_out: &mut [T]) {
+    let (op, n) = (config.op, row.len());
+    let first = if config.reverse { n - 1 } else { 0 };
+    let x = row[first];
+    let mut a = op.first(x).unwrap_or_else(|| op.combine(op.neutral(), x));
+    row_out[first] = a;
+    if config.reverse {
+        for k in (0..n - 1).rev() {
+            a = op.combine(a, row[k]);
+            row_out[k] = a;
+        }
+    } else {
+        for k in 1..n {
+            a = op.combine(a, row[k]);
+            row_out[k] = a;
+        }
+    }
 }
 
 /// One lane of consecutive elements, block by block in scan order.
@@ -299,6 +305,32 @@ pub(super) fn run<T: Arith, O: ScanOp<T>>(
     if *start == Start::Running || n == 0 {
         return run_all(config, input, block, validity, fill, acc);
     }
+    if validity.is_none() {
+        // Every element joins: copy the first in scan order, scan the rest. (The common
+        // case, once per lane: short lanes pay for every instruction here.)
+        let (p, rest) = if config.reverse {
+            (n - 1, 0..n - 1)
+        } else {
+            (0, 1..n)
+        };
+        let x = match input {
+            Input::Slice(values) => values[p],
+            Input::Loaded => block[p],
+        };
+        *acc = match (*start, config.op.first(x)) {
+            (Start::Fresh, Some(v)) => v,
+            _ if config.checked => config.op.checked_combine(*acc, x).ok_or(p)?,
+            _ => config.op.combine(*acc, x),
+        };
+        block[p] = *acc;
+        *start = Start::Running;
+        let offset = rest.start;
+        let input = match input {
+            Input::Slice(values) => Input::Slice(&values[rest.clone()]),
+            Input::Loaded => Input::Loaded,
+        };
+        return run_all(config, input, &mut block[rest], None, fill, acc).map_err(|i| offset + i);
+    }
     let first = match validity {
         Some(v) if !config.nulls.null_is_identity() => v.first_one(config.reverse),
         _ => Some(if config.reverse { n - 1 } else { 0 }),
@@ -329,7 +361,10 @@ pub(super) fn run<T: Arith, O: ScanOp<T>>(
         None => config.op.combine(*acc, x),
     };
     block[p] = *acc;
-    *start = if *start == Start::Fresh {
+    // The copy only shows as it is through Carry's nulls; every other policy (and a lane
+    // without nulls) goes straight on with arithmetic.
+    let copy_shows = config.nulls == NullPolicy::Carry && validity.is_some();
+    *start = if *start == Start::Fresh && copy_shows {
         Start::Copied
     } else {
         Start::Running

@@ -1,0 +1,238 @@
+//! What a command running SQL from files to files needs around the functions: a session
+//! set up for it ([`etl_context`]: memory limit, spilling, parallelism that keeps file
+//! order) and Parquet writer settings that record the result's order
+//! ([`parquet_writer_properties`], [`sorting_columns`]), so that the next job reading
+//! the file needs no sort.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::common::Result;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::metadata::SortingColumn;
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+/// The memory limit [`EtlSettings::default`] uses: half of the machine's memory (read
+/// from `/proc/meminfo`), or 4 GiB where that cannot be read.
+///
+/// ```
+/// assert!(cumulus::datafusion::default_memory_limit() >= 1 << 20);
+/// ```
+pub fn default_memory_limit() -> usize {
+    const FALLBACK: usize = 4 << 30;
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024 / 2)
+        })
+        .filter(|&bytes| bytes > 0)
+        .unwrap_or(FALLBACK)
+}
+
+/// How [`etl_context`] sets up a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EtlSettings {
+    /// The most memory the query's operators may hold (DataFusion's memory pool, shared
+    /// fairly among the operators that can spill); sorts and the buffering window
+    /// operators spill to `spill_dir` beyond it. `None`: no limit.
+    pub memory_limit: Option<usize>,
+    /// Where spill files go; `None`: the system's temporary directory.
+    pub spill_dir: Option<PathBuf>,
+    /// Execution partitions (threads) for operators that can use several, such as the
+    /// windows with a PARTITION BY; `None`: one per core.
+    pub target_partitions: Option<usize>,
+}
+
+impl Default for EtlSettings {
+    /// A memory limit of [`default_memory_limit`], the system's temporary directory, one
+    /// partition per core.
+    fn default() -> Self {
+        EtlSettings {
+            memory_limit: Some(default_memory_limit()),
+            spill_dir: None,
+            target_partitions: None,
+        }
+    }
+}
+
+/// A session for running SQL from files to files, with the cumulus functions registered
+/// ([`super::register`]):
+///
+/// - files are read whole, each by one partition, so that a function called without OVER
+///   scans a file in its row order (DataFusion otherwise reads a large file in pieces
+///   whose rows interleave). Windows with a PARTITION BY still use every core: DataFusion
+///   hash-partitions their input by the keys, and the file's order survives that (one
+///   input partition), so a file in time order needs no sort;
+/// - the memory pool is limited to `settings.memory_limit` (a `FairSpillPool`), with
+///   spill files in `settings.spill_dir`.
+///
+/// ```
+/// use cumulus::datafusion::{EtlSettings, etl_context};
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let ctx = etl_context(&EtlSettings { memory_limit: Some(64 << 20), ..Default::default() })?;
+/// let out = ctx.sql("SELECT cumsum(x) OVER (ORDER BY x) AS s FROM (VALUES (1), (2)) AS v(x)").await?.collect().await?;
+/// assert_eq!(out[0].num_rows(), 2);
+/// # Ok::<(), datafusion::error::DataFusionError>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// When the spill directory cannot be used.
+pub fn etl_context(settings: &EtlSettings) -> Result<SessionContext> {
+    let mut config = SessionConfig::new().with_repartition_file_scans(false);
+    if let Some(partitions) = settings.target_partitions {
+        config = config.with_target_partitions(partitions.max(1));
+    }
+    let mut runtime = RuntimeEnvBuilder::new();
+    if let Some(limit) = settings.memory_limit {
+        runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        // Each sort sets aside this much for merging what it spilled (10 MiB by default);
+        // under a small limit that alone exhausts the pool and the sort fails instead of
+        // spilling. A quarter of each partition's share leaves room for its batches.
+        let partitions = config.target_partitions().max(1);
+        let execution = &mut config.options_mut().execution;
+        execution.sort_spill_reservation_bytes = execution
+            .sort_spill_reservation_bytes
+            .min(limit / partitions / 4);
+    }
+    if let Some(dir) = &settings.spill_dir {
+        runtime = runtime.with_temp_file_path(dir.clone());
+    }
+    let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+    super::register(&ctx)?;
+    Ok(ctx)
+}
+
+/// `plan` as one stream that keeps the order its partitions have: when it has several
+/// partitions each sorted the same way (a window over rows in time order, hash-partitioned
+/// by its PARTITION BY keys, is sorted by time in each), a sort-preserving merge of them;
+/// otherwise `plan` unchanged. Written with [`parquet_writer_properties`], the result
+/// then records its order.
+///
+/// ```
+/// use std::sync::Arc;
+/// use cumulus::datafusion::{ordered_output, sorting_columns};
+/// use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch};
+/// use datafusion::arrow::datatypes::{DataType, Field, Schema};
+/// use datafusion::datasource::MemTable;
+/// use datafusion::physical_plan::ExecutionPlanProperties;
+/// use datafusion::prelude::*;
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let schema = Arc::new(Schema::new(vec![
+///     Field::new("g", DataType::Int64, false),
+///     Field::new("t", DataType::Int64, false),
+///     Field::new("x", DataType::Float64, false),
+/// ]));
+/// let batch = RecordBatch::try_new(schema.clone(), vec![
+///     Arc::new(Int64Array::from(vec![1, 2, 1])),
+///     Arc::new(Int64Array::from(vec![1, 2, 3])),
+///     Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0])),
+/// ])?;
+/// // Rows in time order, declared.
+/// let trades = MemTable::try_new(schema, vec![vec![batch]])?
+///     .with_sort_order(vec![vec![col("t").sort(true, false)]]);
+/// let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
+/// cumulus::datafusion::register(&ctx)?;
+/// ctx.register_table("trades", Arc::new(trades))?;
+/// let plan = ctx
+///     .sql("SELECT g, t, cumsum(x) OVER (PARTITION BY g ORDER BY t) AS c FROM trades")
+///     .await?
+///     .create_physical_plan()
+///     .await?;
+/// // Hash-partitioned by g (on a large enough table), each partition in time order.
+/// let plan = ordered_output(plan);
+/// assert_eq!(plan.output_partitioning().partition_count(), 1);
+/// assert_eq!(sorting_columns(&plan).unwrap()[0].column_idx, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn ordered_output(plan: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+    if plan.output_partitioning().partition_count() <= 1 {
+        return plan;
+    }
+    match plan.output_ordering() {
+        Some(ordering) => Arc::new(SortPreservingMergeExec::new(ordering.clone(), plan)),
+        None => plan,
+    }
+}
+
+/// The Parquet `sorting_columns` that describe the rows `plan` produces when executed as
+/// one stream (`execute_stream`), or `None` when their order is not known. Only a
+/// single-partition plan keeps its order through `execute_stream` (several partitions
+/// are gathered in whatever order they come), and only the leading sort keys that are
+/// plain output columns are recorded.
+///
+/// DataFusion reads these back (`ordering_from_parquet_metadata`), so a file written in
+/// the order of `PARTITION BY g ORDER BY t` needs no sort in the next job that asks for
+/// it; [`super::OrderCheckRule`] checks them as they are read.
+///
+/// ```
+/// use cumulus::datafusion::sorting_columns;
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let ctx = datafusion::prelude::SessionContext::new();
+/// let plan = ctx
+///     .sql("SELECT a, b FROM (VALUES (2, 'x'), (1, 'y')) AS v(a, b) ORDER BY a DESC")
+///     .await?
+///     .create_physical_plan()
+///     .await?;
+/// let columns = sorting_columns(&plan).unwrap();
+/// assert_eq!((columns[0].column_idx, columns[0].descending), (0, true));
+/// # Ok::<(), datafusion::error::DataFusionError>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn sorting_columns(plan: &Arc<dyn ExecutionPlan>) -> Option<Vec<SortingColumn>> {
+    if plan.output_partitioning().partition_count() != 1 {
+        return None;
+    }
+    let ordering = plan.output_ordering()?;
+    let columns: Vec<SortingColumn> = ordering
+        .iter()
+        .map_while(|sort| {
+            let column = sort.expr.downcast_ref::<Column>()?;
+            Some(SortingColumn {
+                column_idx: i32::try_from(column.index()).ok()?,
+                descending: sort.options.descending,
+                nulls_first: sort.options.nulls_first,
+            })
+        })
+        .collect();
+    (!columns.is_empty()).then_some(columns)
+}
+
+/// The Parquet writer settings for the result of `plan`: [`sorting_columns`] when the
+/// order is known, Snappy compression (what DuckDB and pyarrow write by default, read by
+/// every Parquet reader), row groups of at most 1Mi rows, Parquet 1 data pages (the
+/// most widely read).
+///
+/// ```
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let ctx = datafusion::prelude::SessionContext::new();
+/// let plan = ctx
+///     .sql("SELECT a FROM (VALUES (2), (1)) AS v(a) ORDER BY a")
+///     .await?
+///     .create_physical_plan()
+///     .await?;
+/// let properties = cumulus::datafusion::parquet_writer_properties(&plan);
+/// assert!(properties.sorting_columns().is_some());
+/// # Ok::<(), datafusion::error::DataFusionError>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn parquet_writer_properties(plan: &Arc<dyn ExecutionPlan>) -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(1 << 20))
+        .set_sorting_columns(sorting_columns(plan))
+        .build()
+}

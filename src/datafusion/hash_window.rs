@@ -1,0 +1,794 @@
+//! [`CumulativeHashWindowExec`]: cumulus window functions with one running state per
+//! PARTITION BY key, for input that is not sorted by the PARTITION BY keys.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use datafusion::arrow::ipc::reader::StreamReader;
+use datafusion::arrow::ipc::writer::StreamWriter;
+use datafusion::execution::spill_file::{SpillFile, SpillWriter};
+use datafusion::physical_plan::metrics::SpillMetrics;
+
+use arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, Result, Statistics, internal_err, not_impl_err};
+use datafusion::execution::memory_pool::MemoryConsumer;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext, async_try_stream};
+use datafusion::physical_expr::window::WindowExpr;
+use datafusion::physical_expr::{
+    Distribution, EquivalenceProperties, LexRequirement, OrderingRequirements,
+    PhysicalSortRequirement,
+};
+use datafusion::physical_plan::execution_plan::{CardinalityEffect, EmissionType};
+use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::windows::WindowAggExec;
+use datafusion::physical_plan::{
+    ChildStats, ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan,
+    ExecutionPlanProperties, InputDistributionRequirements, PhysicalExpr, PlanProperties,
+    ReplaceChildrenOptions, StatisticsArgs,
+};
+
+use super::exec::forward_scanner;
+use super::keyed::{KeyedScan, sort_and_scan};
+use super::keys::OrderKeys;
+
+/// What [`CumulativeHashWindowExec`] may assume about the order of its input rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InputOrder {
+    /// Within each execution partition, rows come in the window's ORDER BY order
+    /// (required of the input, so DataFusion sorts it if need be; with no ORDER BY any
+    /// order is the window's). One pass in input order, output streamed.
+    Sorted,
+    /// Any order. Each execution partition is buffered; when every key's rows turn out
+    /// to be in ORDER BY order already (an O(n) check) they are scanned as they are,
+    /// otherwise each key's rows are sorted first. The output rows keep the input order.
+    Any,
+}
+
+/// Runs a window node whose expressions are all cumulus functions scanning forward with
+/// the same PARTITION BY keys, holding one running state per key in a hash map, so that
+/// the input needs no sort by the PARTITION BY keys.
+///
+/// [`super::CumulativeWindowRule`] plans it (in place of DataFusion's sort and
+/// `WindowAggExec`) when the input's order already satisfies the window's ORDER BY but
+/// not its PARTITION BY, e.g. rows in time order with `PARTITION BY symbol ORDER BY
+/// time` ([`InputOrder::Sorted`]): every row gets its value in one pass in input order,
+/// memory O(keys), output streamed in input order. With [`InputOrder::Any`] it sorts
+/// each key's rows itself (a counting sort by key, then a sort of each key's rows by the
+/// ORDER BY keys, skipped for keys already in order).
+///
+/// Its input must be partitioned by the PARTITION BY keys (or be one partition), as
+/// `WindowAggExec`'s; output partitioning is the input's, the output order is the input
+/// order (so it satisfies the ORDER BY, not the PARTITION BY: DataFusion adds a sort above
+/// it where a parent needs (key, order) order). Results, column types and errors are
+/// those of the sorted path bit for bit (an overflow's row counts from the key's first
+/// row in the window's order); rows tied on the ORDER BY keys are scanned in input order.
+///
+/// ```
+/// use std::sync::Arc;
+/// use cumulus::datafusion::register;
+/// use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch};
+/// use datafusion::arrow::datatypes::{DataType, Field, Schema};
+/// use datafusion::datasource::MemTable;
+/// use datafusion::physical_plan::displayable;
+/// use datafusion::prelude::*;
+///
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let schema = Arc::new(Schema::new(vec![
+///     Field::new("g", DataType::Int64, false),
+///     Field::new("t", DataType::Int64, false),
+///     Field::new("x", DataType::Float64, false),
+/// ]));
+/// let batch = RecordBatch::try_new(schema.clone(), vec![
+///     Arc::new(Int64Array::from(vec![1, 2, 1])),
+///     Arc::new(Int64Array::from(vec![1, 2, 3])),
+///     Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0])),
+/// ])?;
+/// // Rows in time order, declared: the window needs no sort.
+/// let trades = MemTable::try_new(schema, vec![vec![batch]])?
+///     .with_sort_order(vec![vec![col("t").sort(true, false)]]);
+/// let ctx = SessionContext::new();
+/// register(&ctx)?;
+/// ctx.register_table("trades", Arc::new(trades))?;
+/// let df = ctx.sql("SELECT g, cumsum(x) OVER (PARTITION BY g ORDER BY t) AS c FROM trades").await?;
+/// let plan = df.clone().create_physical_plan().await?;
+/// let text = displayable(plan.as_ref()).indent(false).to_string();
+/// assert!(text.contains("CumulativeHashWindowExec: input_order=sorted"), "{text}");
+/// assert!(!text.contains("SortExec"), "{text}");
+/// let batches = df.collect().await?;
+/// datafusion::assert_batches_sorted_eq!(
+///     ["+---+-----+", "| g | c   |", "+---+-----+", "| 1 | 1.0 |", "| 1 | 4.0 |", "| 2 | 2.0 |", "+---+-----+"],
+///     &batches
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CumulativeHashWindowExec {
+    input: Arc<dyn ExecutionPlan>,
+    window_expr: Vec<Arc<dyn WindowExpr>>,
+    schema: SchemaRef,
+    order: InputOrder,
+    properties: Arc<PlanProperties>,
+    metrics: ExecutionPlanMetricsSet,
+}
+
+impl CumulativeHashWindowExec {
+    /// The operator for `window_expr` (all cumulus functions scanning forward, with the
+    /// same non-empty PARTITION BY and ORDER BY) over `input`, producing `schema` (the
+    /// input's columns and one per expression).
+    ///
+    /// # Errors
+    /// When an expression is not a forward cumulus scan, the expressions' PARTITION BY
+    /// or ORDER BY differ, there is no PARTITION BY, or `schema` does not fit.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use cumulus::datafusion::{CumulativeHashWindowExec, InputOrder};
+    /// use datafusion::physical_plan::windows::WindowAggExec;
+    /// use datafusion::physical_plan::ExecutionPlan;
+    /// use datafusion::prelude::*;
+    ///
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let mut state = datafusion::execution::SessionStateBuilder::new().with_default_features().build();
+    /// cumulus::datafusion::register_with_state(&mut state)?;
+    /// let ctx = SessionContext::new_with_state(state);
+    /// let plan = ctx
+    ///     .sql("SELECT cumsum(x) OVER (PARTITION BY g ORDER BY x) FROM (VALUES (1, 2), (1, 3)) AS v(g, x)")
+    ///     .await?
+    ///     .create_physical_plan()
+    ///     .await?;
+    /// let mut window = None;
+    /// datafusion::common::tree_node::TreeNode::apply(&plan, |node| {
+    ///     if let Some(w) = node.downcast_ref::<WindowAggExec>() {
+    ///         window = Some(w.clone());
+    ///     }
+    ///     Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    /// })?;
+    /// let window = window.unwrap();
+    /// let exec = CumulativeHashWindowExec::try_new(
+    ///     window.window_expr().to_vec(),
+    ///     Arc::clone(window.input()),
+    ///     window.schema(),
+    ///     InputOrder::Any,
+    /// )?;
+    /// assert_eq!(exec.input_order(), InputOrder::Any);
+    /// # Ok::<(), datafusion::error::DataFusionError>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_new(
+        window_expr: Vec<Arc<dyn WindowExpr>>,
+        input: Arc<dyn ExecutionPlan>,
+        schema: SchemaRef,
+        order: InputOrder,
+    ) -> Result<Self> {
+        let Some(first) = window_expr.first() else {
+            return internal_err!("CumulativeHashWindowExec: no window expression");
+        };
+        if first.partition_by().is_empty() {
+            return internal_err!("CumulativeHashWindowExec: no PARTITION BY");
+        }
+        for expr in &window_expr {
+            if forward_scanner(expr)?.is_none() {
+                return internal_err!(
+                    "CumulativeHashWindowExec: {} is not a forward cumulus scan",
+                    expr.name()
+                );
+            }
+            if expr.partition_by() != first.partition_by() || expr.order_by() != first.order_by() {
+                return internal_err!(
+                    "CumulativeHashWindowExec: the window expressions have different PARTITION BY or ORDER BY"
+                );
+            }
+        }
+        let input_fields = input.schema().fields().len();
+        if schema.fields().len() != input_fields + window_expr.len() {
+            return internal_err!("CumulativeHashWindowExec: the schema does not fit");
+        }
+        let mut eq = EquivalenceProperties::new(Arc::clone(&schema))
+            .extend(input.equivalence_properties().clone())?;
+        let emission = match order {
+            InputOrder::Sorted => EmissionType::Incremental,
+            InputOrder::Any => {
+                // Rows keep the input order, but a spilled partition comes back key
+                // group by key group: promise no order.
+                eq.clear_orderings();
+                EmissionType::Final
+            }
+        };
+        let properties = PlanProperties::new(
+            eq,
+            input.output_partitioning().clone(),
+            emission,
+            input.boundedness(),
+        );
+        Ok(CumulativeHashWindowExec {
+            input,
+            window_expr,
+            schema,
+            order,
+            properties: Arc::new(properties),
+            metrics: ExecutionPlanMetricsSet::new(),
+        })
+    }
+
+    /// The hash-state replacement of `window` when its expressions allow it and its input
+    /// is not sorted on the PARTITION BY keys (then DataFusion's sort plus
+    /// [`super::CumulativeWindowAggExec`] is the better plan): [`InputOrder::Sorted`] when
+    /// the input's order satisfies the ORDER BY, else [`InputOrder::Any`] when `any` is set.
+    ///
+    /// # Errors
+    /// As `WindowAggExec`'s planning (an evaluator that cannot be created).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// use datafusion::physical_plan::windows::WindowAggExec;
+    /// let mut state = datafusion::execution::SessionStateBuilder::new().with_default_features().build();
+    /// cumulus::datafusion::register_with_state(&mut state)?;
+    /// let ctx = datafusion::prelude::SessionContext::new_with_state(state);
+    /// let plan = ctx
+    ///     .sql("SELECT cumsum(x) OVER (PARTITION BY g) FROM (VALUES (1, 2), (1, 3)) AS v(g, x)")
+    ///     .await?
+    ///     .create_physical_plan()
+    ///     .await?;
+    /// let mut windows = 0;
+    /// datafusion::common::tree_node::TreeNode::apply(&plan, |node| {
+    ///     if let Some(w) = node.downcast_ref::<WindowAggExec>() {
+    ///         windows += 1;
+    ///         // Planned without the rules, DataFusion sorted the input by g already: the
+    ///         // streaming run-by-run operator needs no hash state there.
+    ///         assert!(cumulus::datafusion::CumulativeHashWindowExec::from_window(w, true)?.is_none());
+    ///     }
+    ///     Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    /// })?;
+    /// assert_eq!(windows, 1);
+    /// # Ok::<(), datafusion::error::DataFusionError>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_window(window: &WindowAggExec, any: bool) -> Result<Option<Self>> {
+        let exprs = window.window_expr();
+        let Some(first) = exprs.first() else {
+            return Ok(None);
+        };
+        if first.partition_by().is_empty() {
+            return Ok(None);
+        }
+        for expr in exprs {
+            if forward_scanner(expr)?.is_none()
+                || expr.partition_by() != first.partition_by()
+                || expr.order_by() != first.order_by()
+            {
+                return Ok(None);
+            }
+        }
+        let input = window.input();
+        let eq = input.equivalence_properties();
+        // Sorted on (PARTITION BY, ORDER BY) already: the run-by-run streaming operator
+        // needs no hashing.
+        if let Some(requirement) = window
+            .required_input_ordering()
+            .into_iter()
+            .next()
+            .flatten()
+        {
+            let sorted = requirement
+                .into_alternatives()
+                .0
+                .into_iter()
+                .next()
+                .map(|lex| eq.ordering_satisfy_requirement(lex))
+                .transpose()?
+                .unwrap_or(true);
+            if sorted
+                && window
+                    .partition_by_sort_keys()
+                    .is_ok_and(|k| k.len() == first.partition_by().len())
+            {
+                return Ok(None);
+            }
+        }
+        let ordered = match order_requirement(first.as_ref()) {
+            None => true,
+            Some(lex) => eq.ordering_satisfy_requirement(lex)?,
+        };
+        let order = match (ordered, any) {
+            (true, _) => InputOrder::Sorted,
+            (false, true) => InputOrder::Any,
+            (false, false) => return Ok(None),
+        };
+        Self::try_new(exprs.to_vec(), Arc::clone(input), window.schema(), order).map(Some)
+    }
+
+    /// What the operator assumes about its input's order.
+    ///
+    /// See [`CumulativeHashWindowExec::try_new`] for an example.
+    pub fn input_order(&self) -> InputOrder {
+        self.order
+    }
+
+    /// The input plan.
+    ///
+    /// ```
+    /// # // See CumulativeHashWindowExec::try_new.
+    /// ```
+    pub fn input(&self) -> &Arc<dyn ExecutionPlan> {
+        &self.input
+    }
+
+    /// The window expressions, one output column each.
+    ///
+    /// ```
+    /// # // See CumulativeHashWindowExec::try_new.
+    /// ```
+    pub fn window_expr(&self) -> &[Arc<dyn WindowExpr>] {
+        &self.window_expr
+    }
+}
+
+/// The window's ORDER BY as an ordering requirement (`None` without ORDER BY).
+fn order_requirement(expr: &dyn WindowExpr) -> Option<LexRequirement> {
+    LexRequirement::new(
+        expr.order_by()
+            .iter()
+            .map(|s| PhysicalSortRequirement::new(Arc::clone(&s.expr), Some(s.options))),
+    )
+}
+
+impl DisplayAs for CumulativeHashWindowExec {
+    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        let order = match self.order {
+            InputOrder::Sorted => "sorted",
+            InputOrder::Any => "any",
+        };
+        match t {
+            DisplayFormatType::Default | DisplayFormatType::Verbose => {
+                let exprs: Vec<String> = self
+                    .window_expr
+                    .iter()
+                    .map(|e| format!("{}: {:?}", e.name(), e.field()))
+                    .collect();
+                write!(
+                    f,
+                    "CumulativeHashWindowExec: input_order={order}, wdw=[{}]",
+                    exprs.join(", ")
+                )
+            }
+            DisplayFormatType::TreeRender => {
+                let names: Vec<&str> = self.window_expr.iter().map(|e| e.name()).collect();
+                writeln!(f, "input_order={order}")?;
+                writeln!(f, "select_list={}", names.join(", "))
+            }
+        }
+    }
+}
+
+impl ExecutionPlan for CumulativeHashWindowExec {
+    fn name(&self) -> &str {
+        "CumulativeHashWindowExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        for window in &self.window_expr {
+            let all = window.all_expressions();
+            for e in all
+                .args
+                .iter()
+                .chain(&all.partition_by_exprs)
+                .chain(&all.order_by_exprs)
+            {
+                if f(e)? == TreeNodeRecursion::Stop {
+                    return Ok(TreeNodeRecursion::Stop);
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        vec![self.order == InputOrder::Sorted]
+    }
+
+    fn required_input_ordering(&self) -> Vec<Option<OrderingRequirements>> {
+        match self.order {
+            InputOrder::Sorted => vec![
+                self.window_expr
+                    .first()
+                    .and_then(|e| order_requirement(e.as_ref()))
+                    .map(OrderingRequirements::new),
+            ],
+            InputOrder::Any => vec![None],
+        }
+    }
+
+    fn input_distribution_requirements(&self) -> InputDistributionRequirements {
+        let keys = self
+            .window_expr
+            .first()
+            .map(|e| e.partition_by().to_vec())
+            .unwrap_or_default();
+        InputDistributionRequirements::new(vec![Distribution::KeyPartitioned(keys)])
+    }
+
+    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        vec![true]
+    }
+
+    fn replace_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        options: ReplaceChildrenOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if children.len() != 1 {
+            return internal_err!("CumulativeHashWindowExec takes one child");
+        }
+        let input = children.swap_remove(0);
+        match options.children_properties {
+            ChildrenPropertiesMode::Keep => Ok(Arc::new(CumulativeHashWindowExec {
+                input,
+                metrics: ExecutionPlanMetricsSet::new(),
+                ..(*self).clone()
+            })),
+            ChildrenPropertiesMode::Recompute => Ok(Arc::new(Self::try_new(
+                self.window_expr.clone(),
+                input,
+                Arc::clone(&self.schema),
+                self.order,
+            )?)),
+        }
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.replace_children(
+            children,
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+        )
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let mut scan = KeyedScan::try_new(
+            &self.window_expr,
+            Arc::clone(&self.schema),
+            &self.input.schema(),
+        )?;
+        let mut input = self.input.execute(partition, Arc::clone(&context))?;
+        let metrics = BaselineMetrics::new(&self.metrics, partition);
+        let reservation = MemoryConsumer::new(format!("CumulativeHashWindowExec[{partition}]"))
+            .with_can_spill(self.order == InputOrder::Any)
+            .register(context.memory_pool());
+        let order = self.order;
+        let input_schema = self.input.schema();
+        let spill_metrics = SpillMetrics::new(&self.metrics, partition);
+        let stream = async_try_stream(move |mut emitter| async move {
+            match order {
+                InputOrder::Sorted => {
+                    let mut pending = vec![];
+                    let mut pending_rows = 0;
+                    loop {
+                        let next = std::future::poll_fn(|cx| input.as_mut().poll_next(cx)).await;
+                        let done = next.is_none();
+                        if let Some(batch) = next {
+                            let batch = batch?;
+                            if batch.num_rows() > 0 {
+                                pending_rows += batch.num_rows();
+                                pending.push(batch);
+                            }
+                        }
+                        if pending.is_empty() || (!done && pending_rows < scan.target_rows()) {
+                            if done {
+                                break;
+                            }
+                            continue;
+                        }
+                        let outputs = {
+                            let _timer = metrics.elapsed_compute().timer();
+                            let outputs = scan.scan_batches(&pending, None)?;
+                            reservation.try_resize(scan.state_size())?;
+                            outputs
+                        };
+                        pending.clear();
+                        pending_rows = 0;
+                        for out in outputs {
+                            metrics.record_output(out.num_rows());
+                            emitter.emit(out).await;
+                        }
+                        if done {
+                            break;
+                        }
+                    }
+                }
+                InputOrder::Any => {
+                    // Buffer the partition while the memory pool allows; past that, the
+                    // rows go to spill files by key (every key's rows in one file, in
+                    // input order), each then read back and scanned on its own.
+                    let mut batches = vec![];
+                    let mut ids = vec![];
+                    let mut spill: Option<Spill> = None;
+                    while let Some(batch) =
+                        std::future::poll_fn(|cx| input.as_mut().poll_next(cx)).await
+                    {
+                        let batch = batch?;
+                        if batch.num_rows() == 0 {
+                            continue;
+                        }
+                        let _timer = metrics.elapsed_compute().timer();
+                        if spill.is_none() {
+                            let size = batch.get_array_memory_size() + 4 * batch.num_rows();
+                            if reservation.try_grow(size).is_ok() {
+                                scan.key_ids(&batch, &mut ids)?;
+                                batches.push(batch);
+                                continue;
+                            }
+                            let mut fresh = Spill::try_new(&context, &input_schema, partition)?;
+                            let mut start = 0;
+                            for b in batches.drain(..) {
+                                fresh.write(&b, &ids[start..start + b.num_rows()])?;
+                                start += b.num_rows();
+                            }
+                            ids = vec![];
+                            reservation.free();
+                            spill = Some(fresh);
+                        }
+                        if let Some(spill) = spill.as_mut() {
+                            let mut batch_ids = vec![];
+                            scan.key_ids(&batch, &mut batch_ids)?;
+                            spill.write(&batch, &batch_ids)?;
+                        }
+                    }
+                    match spill {
+                        None => {
+                            let outputs = {
+                                let _timer = metrics.elapsed_compute().timer();
+                                scan_buffered(&mut scan, &batches, ids)?
+                            };
+                            drop(batches);
+                            for out in outputs {
+                                metrics.record_output(out.num_rows());
+                                emitter.emit(out).await;
+                            }
+                        }
+                        Some(spill) => {
+                            spill_metrics.spill_file_count.add(spill.files.len());
+                            spill_metrics.spilled_rows.add(spill.rows);
+                            for file in spill.finish()? {
+                                let outputs = {
+                                    let _timer = metrics.elapsed_compute().timer();
+                                    let mut batches = vec![];
+                                    let mut ids = vec![];
+                                    for batch in Spill::read(&file)? {
+                                        // One key's rows must be scanned together: hold
+                                        // the file even past the limit.
+                                        reservation.grow(
+                                            batch.get_array_memory_size() + 4 * batch.num_rows(),
+                                        );
+                                        scan.key_ids(&batch, &mut ids)?;
+                                        batches.push(batch);
+                                    }
+                                    scan_buffered(&mut scan, &batches, ids)?
+                                };
+                                reservation.free();
+                                for out in outputs {
+                                    metrics.record_output(out.num_rows());
+                                    emitter.emit(out).await;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            metrics.done();
+            Ok::<(), DataFusionError>(())
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            Arc::clone(&self.schema),
+            stream,
+        )))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+
+    fn child_stats_requests(&self, partition: Option<usize>) -> Vec<ChildStats> {
+        vec![ChildStats::At(partition)]
+    }
+
+    fn statistics_from_inputs(
+        &self,
+        input_stats: &[Arc<Statistics>],
+        _args: &StatisticsArgs,
+    ) -> Result<Arc<Statistics>> {
+        let Some(input) = input_stats.first() else {
+            return Ok(Arc::new(Statistics::new_unknown(&self.schema)));
+        };
+        let mut stats = input.as_ref().clone();
+        stats.column_statistics.extend(std::iter::repeat_n(
+            Default::default(),
+            self.window_expr.len(),
+        ));
+        Ok(Arc::new(stats))
+    }
+
+    fn cardinality_effect(&self) -> CardinalityEffect {
+        CardinalityEffect::Equal
+    }
+}
+
+/// Spill files per partition: rows go to file `key id % SPILL_FILES`.
+const SPILL_FILES: usize = 32;
+
+/// The spill files of one partition whose input did not fit in memory.
+struct Spill {
+    writers: Vec<StreamWriter<BufWriter<Box<dyn SpillWriter>>>>,
+    files: Vec<Arc<dyn SpillFile>>,
+    rows: usize,
+}
+
+impl Spill {
+    fn try_new(context: &TaskContext, schema: &SchemaRef, partition: usize) -> Result<Self> {
+        let mut writers = Vec::with_capacity(SPILL_FILES);
+        let mut files = Vec::with_capacity(SPILL_FILES);
+        for _ in 0..SPILL_FILES {
+            let file = context
+                .runtime_env()
+                .disk_manager
+                .create_tmp_file(&format!("CumulativeHashWindowExec[{partition}]"))?;
+            writers.push(StreamWriter::try_new(
+                BufWriter::new(file.open_writer()?),
+                schema,
+            )?);
+            files.push(file);
+        }
+        Ok(Spill {
+            writers,
+            files,
+            rows: 0,
+        })
+    }
+
+    /// Appends the rows of `batch` (key ids `ids`) to their files.
+    fn write(&mut self, batch: &RecordBatch, ids: &[u32]) -> Result<()> {
+        self.rows += batch.num_rows();
+        let first = ids.first().map_or(0, |&id| id as usize % SPILL_FILES);
+        if ids.iter().all(|&id| id as usize % SPILL_FILES == first) {
+            return Ok(self.writers[first].write(batch)?);
+        }
+        let mut rows: Vec<Vec<u32>> = vec![vec![]; SPILL_FILES];
+        for (i, &id) in ids.iter().enumerate() {
+            rows[id as usize % SPILL_FILES].push(i as u32);
+        }
+        for (file, indices) in rows.into_iter().enumerate() {
+            if indices.is_empty() {
+                continue;
+            }
+            let indices = arrow::array::UInt32Array::from(indices);
+            let columns = batch
+                .columns()
+                .iter()
+                .map(|c| arrow::compute::take(c.as_ref(), &indices, None))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.writers[file].write(&RecordBatch::try_new(batch.schema(), columns)?)?;
+        }
+        Ok(())
+    }
+
+    /// Closes the files.
+    fn finish(self) -> Result<Vec<Arc<dyn SpillFile>>> {
+        for mut writer in self.writers {
+            writer.finish()?;
+            let mut inner = writer
+                .into_inner()?
+                .into_inner()
+                .map_err(|e| e.into_error())?;
+            inner.finish()?;
+        }
+        Ok(self.files)
+    }
+
+    /// The batches of one file.
+    fn read(file: &Arc<dyn SpillFile>) -> Result<Vec<RecordBatch>> {
+        let Some(path) = file.path() else {
+            return not_impl_err!("CumulativeHashWindowExec spills to local files only");
+        };
+        let reader = StreamReader::try_new(BufReader::new(File::open(path)?), None)?;
+        Ok(reader.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+/// A buffered partition: scanned as it comes when every key's rows are in the window's
+/// order, sorted key by key otherwise.
+fn scan_buffered(
+    scan: &mut KeyedScan,
+    batches: &[RecordBatch],
+    ids: Vec<u32>,
+) -> Result<Vec<RecordBatch>> {
+    if batches.is_empty() {
+        return Ok(vec![]);
+    }
+    let order_columns = batches
+        .iter()
+        .map(|b| scan.order_columns(b))
+        .collect::<Result<Vec<_>>>()?;
+    let columns: Vec<arrow::array::ArrayRef> = if order_columns[0].is_empty() {
+        vec![]
+    } else {
+        (0..order_columns[0].len())
+            .map(|c| {
+                let parts: Vec<&dyn arrow::array::Array> =
+                    order_columns.iter().map(|b| b[c].as_ref()).collect();
+                Ok(arrow::compute::concat(&parts)?)
+            })
+            .collect::<Result<_>>()?
+    };
+    drop(order_columns);
+    if columns.is_empty() {
+        return scan_in_order(scan, batches, &ids);
+    }
+    let order = OrderKeys::new(&columns, scan.order_options())?;
+    drop(columns);
+    // Which keys have rows out of order: one comparison per row with the key's last row.
+    let keys = scan.keys();
+    let mut last = vec![u32::MAX; keys];
+    let mut unsorted = vec![false; keys];
+    let mut any = false;
+    for (i, &id) in ids.iter().enumerate() {
+        let l = &mut last[id as usize];
+        if *l != u32::MAX && order.after(*l as usize, i) {
+            unsorted[id as usize] = true;
+            any = true;
+        }
+        *l = i as u32;
+    }
+    drop(last);
+    if !any {
+        drop(order);
+        return scan_in_order(scan, batches, &ids);
+    }
+    sort_and_scan(scan, batches, ids, order, &unsorted)
+}
+
+/// Scans buffered batches in input order, gathering as many as the scan asks for.
+fn scan_in_order(
+    scan: &mut KeyedScan,
+    batches: &[RecordBatch],
+    ids: &[u32],
+) -> Result<Vec<RecordBatch>> {
+    let mut outputs = Vec::with_capacity(batches.len());
+    let (mut first, mut row) = (0, 0);
+    while first < batches.len() {
+        let mut last = first + 1;
+        let mut rows = batches[first].num_rows();
+        while last < batches.len() && rows < scan.target_rows() {
+            rows += batches[last].num_rows();
+            last += 1;
+        }
+        outputs.extend(scan.scan_batches(&batches[first..last], Some(&ids[row..row + rows]))?);
+        first = last;
+        row += rows;
+    }
+    Ok(outputs)
+}

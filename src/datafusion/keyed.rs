@@ -1,0 +1,483 @@
+//! The scans behind [`super::CumulativeHashWindowExec`]: [`KeyedScan`] runs every
+//! window expression over rows of many PARTITION BY keys at once, one running state per
+//! key, rows in the order they come; [`sort_and_scan`] orders a buffered partition by
+//! (key, ORDER BY) first when its rows do not come in order.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
+use arrow::compute::{SortOptions, concat, interleave, take};
+use arrow::datatypes::SchemaRef;
+use datafusion::common::{Result, exec_err, internal_err};
+use datafusion::physical_expr::window::WindowExpr;
+use datafusion::physical_plan::PhysicalExpr;
+
+use super::errors::exec_error;
+use super::exec::forward_scanner;
+use super::keys::{GroupIds, OrderKeys};
+use crate::array::ScanProgress;
+use crate::{Operation, Scanner};
+
+/// A chunk whose runs of equal keys average at least this many rows is scanned run by
+/// run in place; otherwise its rows are first gathered key by key.
+const RUN_ROWS: usize = 8;
+/// When gathering, chunks grow until each key present has about this many rows, so that
+/// a push into a key's scan covers many rows.
+const ROWS_PER_KEY: usize = 64;
+/// The largest chunk gathered at once.
+const MAX_CHUNK: usize = 1 << 20;
+
+/// One window expression: its argument, one scanner (the plan, shared) and the running
+/// state of each key.
+struct KeyedLane {
+    expr: Arc<dyn WindowExpr>,
+    op: Operation,
+    scanner: Scanner,
+    progress: Vec<ScanProgress>,
+}
+
+/// The window expressions of one execution partition, scanned with a running state per
+/// PARTITION BY key.
+pub(super) struct KeyedScan {
+    schema: SchemaRef,
+    partition_by: Vec<Arc<dyn PhysicalExpr>>,
+    order_by: Vec<Arc<dyn PhysicalExpr>>,
+    order_options: Vec<SortOptions>,
+    ids: GroupIds,
+    lanes: Vec<KeyedLane>,
+    /// Per key, the chunk that last saw it (`generation`) and its slot in that chunk.
+    stamp: Vec<u32>,
+    slot: Vec<u32>,
+    generation: u32,
+    /// Rows to gather before scanning, learnt from the chunks so far (0: scan each batch
+    /// as it comes).
+    target: usize,
+}
+
+/// Where the rows of one key sit in a gathered chunk, and which key.
+struct Segment {
+    rows: Range<usize>,
+    key: u32,
+}
+
+impl KeyedScan {
+    pub fn try_new(
+        exprs: &[Arc<dyn WindowExpr>],
+        schema: SchemaRef,
+        input: &SchemaRef,
+    ) -> Result<Self> {
+        let Some(first) = exprs.first() else {
+            return internal_err!("CumulativeHashWindowExec: no window expression");
+        };
+        let lanes = exprs
+            .iter()
+            .map(|expr| match forward_scanner(expr)? {
+                Some((op, scanner)) => Ok(KeyedLane {
+                    expr: Arc::clone(expr),
+                    op,
+                    scanner,
+                    progress: vec![],
+                }),
+                None => internal_err!(
+                    "CumulativeHashWindowExec: {} is not a forward cumulus scan",
+                    expr.name()
+                ),
+            })
+            .collect::<Result<_>>()?;
+        let partition_by = first.partition_by().to_vec();
+        let key_types = partition_by
+            .iter()
+            .map(|e| e.data_type(input))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(KeyedScan {
+            schema,
+            order_by: first
+                .order_by()
+                .iter()
+                .map(|s| Arc::clone(&s.expr))
+                .collect(),
+            order_options: first.order_by().iter().map(|s| s.options).collect(),
+            partition_by,
+            ids: GroupIds::new(&key_types)?,
+            lanes,
+            stamp: vec![],
+            slot: vec![],
+            generation: 0,
+            target: 0,
+        })
+    }
+
+    /// The rows to gather before calling [`KeyedScan::scan_batches`].
+    pub fn target_rows(&self) -> usize {
+        self.target
+    }
+
+    /// Memory held per key and for the ids, roughly.
+    pub fn state_size(&self) -> usize {
+        let per_key = self.lanes.len() * (std::mem::size_of::<ScanProgress>() + 64) + 8;
+        self.ids.size() + self.ids.len() * per_key
+    }
+
+    /// The PARTITION BY key ids of `batch`'s rows, appended to `ids`.
+    pub fn key_ids(&mut self, batch: &RecordBatch, ids: &mut Vec<u32>) -> Result<()> {
+        let rows = batch.num_rows();
+        let keys = self
+            .partition_by
+            .iter()
+            .map(|e| e.evaluate(batch)?.into_array(rows))
+            .collect::<Result<Vec<_>>>()?;
+        self.ids.assign(&keys, rows, ids)
+    }
+
+    /// The ORDER BY columns of `batch`, and their sort options.
+    pub fn order_columns(&self, batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
+        let rows = batch.num_rows();
+        self.order_by
+            .iter()
+            .map(|e| e.evaluate(batch)?.into_array(rows))
+            .collect()
+    }
+
+    pub fn order_options(&self) -> &[SortOptions] {
+        &self.order_options
+    }
+
+    /// How many keys have been seen.
+    pub fn keys(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Each window expression's argument over `batch`.
+    fn arguments(&self, batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
+        self.lanes
+            .iter()
+            .map(|lane| {
+                let values = lane.expr.evaluate_args(batch)?;
+                match values.into_iter().next() {
+                    Some(x) => Ok(x),
+                    None => exec_err!("{}: no input column", lane.op),
+                }
+            })
+            .collect()
+    }
+
+    /// Scans `batches` (consecutive input rows; `ids` their key ids if already known)
+    /// and returns each with one column per window expression appended.
+    pub fn scan_batches(
+        &mut self,
+        batches: &[RecordBatch],
+        ids: Option<&[u32]>,
+    ) -> Result<Vec<RecordBatch>> {
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        let owned;
+        let ids = match ids {
+            Some(ids) => ids,
+            None => {
+                let mut fresh = Vec::with_capacity(rows);
+                for batch in batches {
+                    self.key_ids(batch, &mut fresh)?;
+                }
+                owned = fresh;
+                &owned
+            }
+        };
+        if ids.len() != rows {
+            return internal_err!(
+                "CumulativeHashWindowExec: {} key ids for {rows} rows",
+                ids.len()
+            );
+        }
+        let per_batch = batches
+            .iter()
+            .map(|b| self.arguments(b))
+            .collect::<Result<Vec<_>>>()?;
+        let xs = (0..self.lanes.len())
+            .map(|lane| match per_batch.as_slice() {
+                [one] => Ok(Arc::clone(&one[lane])),
+                many => Ok(concat(
+                    &many.iter().map(|a| a[lane].as_ref()).collect::<Vec<_>>(),
+                )?),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let outputs = self.scan_rows(&xs, ids)?;
+        let mut start = 0;
+        batches
+            .iter()
+            .map(|batch| {
+                let n = batch.num_rows();
+                let mut columns = batch.columns().to_vec();
+                columns.extend(outputs.iter().map(|o| {
+                    if n == rows {
+                        Arc::clone(o)
+                    } else {
+                        o.slice(start, n)
+                    }
+                }));
+                start += n;
+                Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
+            })
+            .collect()
+    }
+
+    /// Scans rows whose keys are `ids` and arguments `xs` (one per lane), each key
+    /// continuing its running state; returns one output per lane, rows in input order.
+    fn scan_rows(&mut self, xs: &[ArrayRef], ids: &[u32]) -> Result<Vec<ArrayRef>> {
+        let keys = self.ids.len();
+        for lane in &mut self.lanes {
+            lane.progress.resize_with(keys, ScanProgress::default);
+        }
+        let rows = ids.len();
+        let mut runs: Vec<Segment> = vec![];
+        let mut start = 0;
+        for i in 1..=rows {
+            if i == rows || ids[i] != ids[start] {
+                runs.push(Segment {
+                    rows: start..i,
+                    key: ids[start],
+                });
+                start = i;
+                if runs.len() * RUN_ROWS > rows {
+                    break;
+                }
+            }
+        }
+        if runs.len() * RUN_ROWS <= rows {
+            // Long runs (rows grouped by key): push each run where it is.
+            self.target = 0;
+            return self
+                .lanes
+                .iter_mut()
+                .zip(xs)
+                .map(|(lane, x)| lane.scan_segments(x, &runs))
+                .collect();
+        }
+        // Short runs: gather the rows key by key (a stable counting sort), scan each
+        // key's rows with one push, and put the results back in input order.
+        let (perm, segments) = self.group_rows(ids);
+        self.target = (segments.len() * ROWS_PER_KEY).min(MAX_CHUNK);
+        let perm = UInt32Array::from(perm);
+        let mut inverse = vec![0u32; rows];
+        for (j, &i) in perm.values().iter().enumerate() {
+            inverse[i as usize] = j as u32;
+        }
+        let inverse = UInt32Array::from(inverse);
+        self.lanes
+            .iter_mut()
+            .zip(xs)
+            .map(|(lane, x)| {
+                let gathered = take(x.as_ref(), &perm, None)?;
+                let out = lane.scan_segments(&gathered, &segments)?;
+                Ok(take(out.as_ref(), &inverse, None)?)
+            })
+            .collect()
+    }
+
+    /// A stable counting sort of the rows by key: the row order, and each key's rows in it.
+    fn group_rows(&mut self, ids: &[u32]) -> (Vec<u32>, Vec<Segment>) {
+        let keys = self.ids.len();
+        self.stamp.resize(keys, u32::MAX);
+        self.slot.resize(keys, 0);
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == u32::MAX {
+            self.stamp.fill(u32::MAX);
+            self.generation = 0;
+        }
+        let mut present: Vec<u32> = vec![];
+        let mut counts: Vec<u32> = vec![];
+        let mut local = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let k = id as usize;
+            if self.stamp[k] != self.generation {
+                self.stamp[k] = self.generation;
+                self.slot[k] = present.len() as u32;
+                present.push(id);
+                counts.push(0);
+            }
+            let s = self.slot[k];
+            counts[s as usize] += 1;
+            local.push(s);
+        }
+        let mut segments = Vec::with_capacity(present.len());
+        let mut next = Vec::with_capacity(present.len());
+        let mut at = 0usize;
+        for (&key, &count) in present.iter().zip(&counts) {
+            next.push(at as u32);
+            segments.push(Segment {
+                rows: at..at + count as usize,
+                key,
+            });
+            at += count as usize;
+        }
+        let mut perm = vec![0u32; ids.len()];
+        for (i, s) in local.into_iter().enumerate() {
+            let p = &mut next[s as usize];
+            perm[*p as usize] = i as u32;
+            *p += 1;
+        }
+        (perm, segments)
+    }
+}
+
+impl KeyedLane {
+    /// Pushes each segment of `x` into its key's scan; the outputs concatenated.
+    fn scan_segments(&mut self, x: &ArrayRef, segments: &[Segment]) -> Result<ArrayRef> {
+        let mut outputs = Vec::with_capacity(segments.len());
+        for segment in segments {
+            let Some(progress) = self.progress.get_mut(segment.key as usize) else {
+                return internal_err!("CumulativeHashWindowExec: a key without a running state");
+            };
+            let chunk = if segment.rows.len() == x.len() {
+                Arc::clone(x)
+            } else {
+                x.slice(segment.rows.start, segment.rows.len())
+            };
+            self.scanner.swap_progress(progress);
+            let out = self.scanner.push(chunk.as_ref());
+            self.scanner.swap_progress(progress);
+            let out = out.map_err(exec_error)?;
+            if out.len() != segment.rows.len() {
+                return exec_err!(
+                    "{}: the scan returned {} values for {} rows",
+                    self.op,
+                    out.len(),
+                    segment.rows.len()
+                );
+            }
+            outputs.push(out);
+        }
+        Ok(match outputs.as_slice() {
+            [one] => Arc::clone(one),
+            many => concat(&many.iter().map(|a| a.as_ref()).collect::<Vec<_>>())?,
+        })
+    }
+}
+
+/// Rows per gathered piece in [`sort_and_scan`].
+const PIECE: usize = 1 << 16;
+
+/// A whole partition whose rows do not come in the window's order: `batches` with key
+/// ids `ids` (one per row, all batches in order) and ORDER BY keys `order`. Sorts the
+/// rows by (key, ORDER BY key, input position) with a counting sort by key and a sort of
+/// each key's rows that are out of order, scans each key's rows with one scanner reset
+/// at each key, and returns the batches, in input order, with the results appended.
+pub(super) fn sort_and_scan(
+    scan: &mut KeyedScan,
+    batches: &[RecordBatch],
+    ids: Vec<u32>,
+    order: OrderKeys,
+    unsorted: &[bool],
+) -> Result<Vec<RecordBatch>> {
+    let rows = ids.len();
+    let keys = scan.keys();
+    // Counting sort by key.
+    let mut starts = vec![0usize; keys + 1];
+    for &id in &ids {
+        starts[id as usize + 1] += 1;
+    }
+    for k in 0..keys {
+        starts[k + 1] += starts[k];
+    }
+    let mut next = starts.clone();
+    let mut perm = vec![0u32; rows];
+    for (i, &id) in ids.iter().enumerate() {
+        let p = &mut next[id as usize];
+        perm[*p] = i as u32;
+        *p += 1;
+    }
+    drop(ids);
+    // Each key's rows in the window's order (ties in input order).
+    let mut pairs: Vec<(u64, u32)> = vec![];
+    for k in 0..keys {
+        if !unsorted.get(k).copied().unwrap_or(true) {
+            continue;
+        }
+        let segment = &mut perm[starts[k]..starts[k + 1]];
+        match &order {
+            OrderKeys::Words(words) => {
+                pairs.clear();
+                pairs.extend(segment.iter().map(|&i| (words[i as usize], i)));
+                pairs.sort_unstable();
+                for (slot, (_, i)) in segment.iter_mut().zip(&pairs) {
+                    *slot = *i;
+                }
+            }
+            OrderKeys::Rows(_) => {
+                segment.sort_by(|&a, &b| order.cmp(a as usize, b as usize).then(a.cmp(&b)));
+            }
+        }
+    }
+    drop(order);
+    drop(pairs);
+    let mut inverse = vec![0u32; rows];
+    for (j, &i) in perm.iter().enumerate() {
+        inverse[i as usize] = j as u32;
+    }
+    // Scan lane by lane, piece by piece of the sorted order.
+    let per_batch = batches
+        .iter()
+        .map(|b| scan.arguments(b))
+        .collect::<Result<Vec<_>>>()?;
+    let mut lane_outputs: Vec<Vec<ArrayRef>> = Vec::with_capacity(scan.lanes.len());
+    for (l, lane) in scan.lanes.iter_mut().enumerate() {
+        let x = concat(&per_batch.iter().map(|a| a[l].as_ref()).collect::<Vec<_>>())?;
+        let mut pieces = Vec::with_capacity(rows.div_ceil(PIECE));
+        let mut key = 0usize;
+        for piece_start in (0..rows).step_by(PIECE) {
+            let piece_end = (piece_start + PIECE).min(rows);
+            let indices = UInt32Array::from(perm[piece_start..piece_end].to_vec());
+            let gathered = take(x.as_ref(), &indices, None)?;
+            let mut outputs = vec![];
+            let mut at = piece_start;
+            while at < piece_end {
+                while starts[key + 1] <= at {
+                    key += 1;
+                }
+                if starts[key] == at {
+                    // A new key: its scan starts afresh, rows counted from 0.
+                    lane.scanner.reset();
+                }
+                let end = starts[key + 1].min(piece_end);
+                let out = lane
+                    .scanner
+                    .push(gathered.slice(at - piece_start, end - at).as_ref())
+                    .map_err(exec_error)?;
+                if out.len() != end - at {
+                    return exec_err!(
+                        "{}: the scan returned {} values for {} rows",
+                        lane.op,
+                        out.len(),
+                        end - at
+                    );
+                }
+                outputs.push(out);
+                at = end;
+            }
+            pieces.push(concat(
+                &outputs.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+            )?);
+        }
+        lane_outputs.push(pieces);
+    }
+    drop(perm);
+    // Back to input order, batch by batch.
+    let mut start = 0;
+    batches
+        .iter()
+        .map(|batch| {
+            let n = batch.num_rows();
+            let indices: Vec<(usize, usize)> = inverse[start..start + n]
+                .iter()
+                .map(|&j| (j as usize / PIECE, j as usize % PIECE))
+                .collect();
+            start += n;
+            let mut columns = batch.columns().to_vec();
+            for pieces in &lane_outputs {
+                let refs: Vec<&dyn arrow::array::Array> =
+                    pieces.iter().map(|p| p.as_ref()).collect();
+                columns.push(interleave(&refs, &indices)?);
+            }
+            Ok(RecordBatch::try_new(Arc::clone(&scan.schema), columns)?)
+        })
+        .collect()
+}

@@ -1,0 +1,441 @@
+//! Keys as numbers: dense ids for PARTITION BY keys ([`GroupIds`]) and the ORDER BY keys
+//! of each row as something cheap to compare ([`OrderKeys`]). The hash-state operator
+//! ([`super::CumulativeHashWindowExec`]) keeps one running state per id.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use arrow::array::{Array, ArrayRef};
+use arrow::buffer::ScalarBuffer;
+use arrow::compute::SortOptions;
+use arrow::datatypes::DataType;
+use arrow::row::{RowConverter, Rows, SortField};
+use datafusion::common::{Result, internal_err};
+
+/// A hasher for keys that are already well spread once mixed: the 64-bit finaliser of
+/// MurmurHash3 for integers, a multiply-and-mix over 8-byte words for byte strings.
+#[derive(Default, Clone, Copy)]
+pub(super) struct MixHasher(u64);
+
+fn fmix(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+impl Hasher for MixHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0 ^ (bytes.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(w);
+            h = fmix(h ^ u64::from_le_bytes(word));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            h = fmix(h ^ u64::from_le_bytes(word) ^ 0x80);
+        }
+        self.0 = h;
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.0 = fmix(self.0 ^ x);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Mixed = BuildHasherDefault<MixHasher>;
+
+/// Dense ids `0..len()` for the PARTITION BY keys seen so far, in order of first
+/// appearance. Keys are equal exactly when DataFusion's sort and `partition` put them in
+/// one group: nulls equal each other and values compare by their bits (floats by their
+/// total order, so `-0.0` and `0.0` differ, as do NaNs with different payloads).
+pub(super) struct GroupIds {
+    kind: IdKind,
+    len: u32,
+}
+
+enum IdKind {
+    /// No PARTITION BY: one group.
+    Single,
+    /// One column of a fixed-width primitive type: its bits.
+    Primitive {
+        width: usize,
+        map: HashMap<u64, u32, Mixed>,
+        null: Option<u32>,
+    },
+    /// Anything else: arrow's row format of the key columns.
+    Rows {
+        converter: RowConverter,
+        map: HashMap<Box<[u8]>, u32, Mixed>,
+        /// Bytes of the keys in `map`.
+        bytes: usize,
+    },
+}
+
+impl GroupIds {
+    /// Ids for keys of these types.
+    pub fn new(types: &[DataType]) -> Result<Self> {
+        let kind = match types {
+            [] => IdKind::Single,
+            [t] if t.is_primitive() && matches!(t.primitive_width(), Some(1 | 2 | 4 | 8)) => {
+                IdKind::Primitive {
+                    width: t.primitive_width().unwrap_or(8),
+                    map: HashMap::default(),
+                    null: None,
+                }
+            }
+            _ => IdKind::Rows {
+                converter: RowConverter::new(
+                    types.iter().map(|t| SortField::new(t.clone())).collect(),
+                )?,
+                map: HashMap::default(),
+                bytes: 0,
+            },
+        };
+        Ok(GroupIds { kind, len: 0 })
+    }
+
+    /// How many keys have an id.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Appends the id of each row of `keys` (`rows` rows) to `out`, giving new keys the
+    /// next ids.
+    pub fn assign(&mut self, keys: &[ArrayRef], rows: usize, out: &mut Vec<u32>) -> Result<()> {
+        out.reserve(rows);
+        let len = self.len;
+        let next = &mut self.len;
+        let mut fresh = || {
+            let id = *next;
+            *next += 1;
+            id
+        };
+        match &mut self.kind {
+            IdKind::Single => {
+                if rows > 0 && len == 0 {
+                    fresh();
+                }
+                out.extend(std::iter::repeat_n(0, rows));
+            }
+            IdKind::Primitive { width, map, null } => {
+                let [key] = keys else {
+                    return internal_err!("GroupIds: one key column expected");
+                };
+                let data = key.to_data();
+                let Some(buffer) = data.buffers().first() else {
+                    return internal_err!("GroupIds: a primitive key without values");
+                };
+                let nulls = key.logical_nulls().filter(|n| n.null_count() > 0);
+                let (buffer, offset) = (buffer.clone(), data.offset());
+                match *width {
+                    1 => assign_bits(
+                        &ScalarBuffer::<u8>::new(buffer, offset, rows),
+                        nulls,
+                        map,
+                        null,
+                        &mut fresh,
+                        out,
+                    ),
+                    2 => assign_bits(
+                        &ScalarBuffer::<u16>::new(buffer, offset, rows),
+                        nulls,
+                        map,
+                        null,
+                        &mut fresh,
+                        out,
+                    ),
+                    4 => assign_bits(
+                        &ScalarBuffer::<u32>::new(buffer, offset, rows),
+                        nulls,
+                        map,
+                        null,
+                        &mut fresh,
+                        out,
+                    ),
+                    _ => assign_bits(
+                        &ScalarBuffer::<u64>::new(buffer, offset, rows),
+                        nulls,
+                        map,
+                        null,
+                        &mut fresh,
+                        out,
+                    ),
+                }
+            }
+            IdKind::Rows {
+                converter,
+                map,
+                bytes: held,
+            } => {
+                let converted = converter.convert_columns(keys)?;
+                for row in converted.iter() {
+                    let bytes = row.data();
+                    let id = match map.get(bytes) {
+                        Some(&id) => id,
+                        None => {
+                            let id = fresh();
+                            *held += bytes.len();
+                            map.insert(bytes.into(), id);
+                            id
+                        }
+                    };
+                    out.push(id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Heap bytes held, roughly.
+    pub fn size(&self) -> usize {
+        match &self.kind {
+            IdKind::Single => 0,
+            IdKind::Primitive { map, .. } => map.capacity() * 16,
+            IdKind::Rows {
+                converter,
+                map,
+                bytes,
+            } => converter.size() + bytes + map.capacity() * 24,
+        }
+    }
+}
+
+/// The ids of `values` (a key column's bits), new keys numbered by `fresh`.
+fn assign_bits<T: Copy + Into<u64>>(
+    values: &[T],
+    nulls: Option<arrow::buffer::NullBuffer>,
+    map: &mut HashMap<u64, u32, Mixed>,
+    null: &mut Option<u32>,
+    fresh: &mut dyn FnMut() -> u32,
+    out: &mut Vec<u32>,
+) {
+    match nulls {
+        None => {
+            // One lookup per row, skipped while the key repeats (runs of equal keys are
+            // frequent in sorted input).
+            let mut last: Option<(u64, u32)> = None;
+            for &v in values {
+                let k: u64 = v.into();
+                let id = match last {
+                    Some((lk, id)) if lk == k => id,
+                    _ => *map.entry(k).or_insert_with(&mut *fresh),
+                };
+                last = Some((k, id));
+                out.push(id);
+            }
+        }
+        Some(nulls) => {
+            for (i, &v) in values.iter().enumerate() {
+                let id = if nulls.is_null(i) {
+                    *null.get_or_insert_with(&mut *fresh)
+                } else {
+                    *map.entry(v.into()).or_insert_with(&mut *fresh)
+                };
+                out.push(id);
+            }
+        }
+    }
+}
+
+/// The ORDER BY keys of a run of rows, as values whose plain comparison is the window's
+/// order: one `u64` per row for a single primitive key without nulls, arrow's row format
+/// otherwise.
+pub(super) enum OrderKeys {
+    Words(Vec<u64>),
+    Rows(Rows),
+}
+
+impl OrderKeys {
+    /// The keys of `columns` sorted with `options` (one per column).
+    pub fn new(columns: &[ArrayRef], options: &[SortOptions]) -> Result<Self> {
+        if let ([column], [options]) = (columns, options)
+            && column.null_count() == 0
+            && let Some(words) = sortable_words(column.as_ref(), options.descending)
+        {
+            return Ok(OrderKeys::Words(words));
+        }
+        let converter = RowConverter::new(
+            columns
+                .iter()
+                .zip(options)
+                .map(|(c, o)| SortField::new_with_options(c.data_type().clone(), *o))
+                .collect(),
+        )?;
+        Ok(OrderKeys::Rows(converter.convert_columns(columns)?))
+    }
+
+    /// Whether row `i` sorts after row `j` (ties are not out of order).
+    pub fn after(&self, i: usize, j: usize) -> bool {
+        match self {
+            OrderKeys::Words(w) => w[i] > w[j],
+            OrderKeys::Rows(r) => r.row(i) > r.row(j),
+        }
+    }
+
+    /// Compares row `i` with row `j`.
+    pub fn cmp(&self, i: usize, j: usize) -> std::cmp::Ordering {
+        match self {
+            OrderKeys::Words(w) => w[i].cmp(&w[j]),
+            OrderKeys::Rows(r) => r.row(i).cmp(&r.row(j)),
+        }
+    }
+}
+
+/// A primitive column's values as `u64`s whose unsigned order is the column's order
+/// (reversed when `descending`); `None` for types without such an encoding here.
+pub(super) fn sortable_words(column: &dyn Array, descending: bool) -> Option<Vec<u64>> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::*;
+    const SIGN: u64 = 1 << 63;
+    fn float_bits(bits: u64) -> u64 {
+        // IEEE total order: flip every bit of negatives, the sign bit of the rest.
+        if bits & SIGN != 0 { !bits } else { bits | SIGN }
+    }
+    let words: Vec<u64> = match column.data_type() {
+        DataType::Int8 => column
+            .as_primitive::<Int8Type>()
+            .values()
+            .iter()
+            .map(|&v| (v as i64 as u64) ^ SIGN)
+            .collect(),
+        DataType::Int16 => column
+            .as_primitive::<Int16Type>()
+            .values()
+            .iter()
+            .map(|&v| (v as i64 as u64) ^ SIGN)
+            .collect(),
+        DataType::Int32 | DataType::Date32 | DataType::Time32(_) => {
+            let data = column.to_data();
+            let v = ScalarBuffer::<i32>::new(data.buffers()[0].clone(), data.offset(), data.len());
+            v.iter().map(|&v| (v as i64 as u64) ^ SIGN).collect()
+        }
+        DataType::Int64
+        | DataType::Date64
+        | DataType::Time64(_)
+        | DataType::Timestamp(..)
+        | DataType::Duration(_) => {
+            let data = column.to_data();
+            let v = ScalarBuffer::<i64>::new(data.buffers()[0].clone(), data.offset(), data.len());
+            v.iter().map(|&v| (v as u64) ^ SIGN).collect()
+        }
+        DataType::UInt8 => column
+            .as_primitive::<UInt8Type>()
+            .values()
+            .iter()
+            .map(|&v| u64::from(v))
+            .collect(),
+        DataType::UInt16 => column
+            .as_primitive::<UInt16Type>()
+            .values()
+            .iter()
+            .map(|&v| u64::from(v))
+            .collect(),
+        DataType::UInt32 => column
+            .as_primitive::<UInt32Type>()
+            .values()
+            .iter()
+            .map(|&v| u64::from(v))
+            .collect(),
+        DataType::UInt64 => column.as_primitive::<UInt64Type>().values().to_vec(),
+        DataType::Float32 => column
+            .as_primitive::<Float32Type>()
+            .values()
+            .iter()
+            .map(|&v| float_bits(f64::from(v).to_bits()))
+            .collect(),
+        DataType::Float64 => column
+            .as_primitive::<Float64Type>()
+            .values()
+            .iter()
+            .map(|&v| float_bits(v.to_bits()))
+            .collect(),
+        _ => return None,
+    };
+    Some(if descending {
+        words.into_iter().map(|w| !w).collect()
+    } else {
+        words
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Float64Array, Int32Array, Int64Array, StringArray};
+
+    use super::*;
+
+    #[test]
+    fn ids_are_dense_in_order_of_first_appearance() {
+        let mut ids = GroupIds::new(&[DataType::Int32]).unwrap();
+        let keys: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(vec![
+            Some(7),
+            None,
+            Some(7),
+            Some(-1),
+            None,
+        ]))];
+        let mut out = vec![];
+        ids.assign(&keys, 5, &mut out).unwrap();
+        assert_eq!(out, [0, 1, 0, 2, 1]);
+        ids.assign(&[keys[0].slice(3, 1)], 1, &mut out).unwrap();
+        assert_eq!(out[5], 2);
+        assert_eq!(ids.len(), 3);
+
+        let mut ids = GroupIds::new(&[DataType::Utf8, DataType::Int64]).unwrap();
+        let keys: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec!["a", "a", "b", "a"])),
+            Arc::new(Int64Array::from(vec![1, 2, 1, 1])),
+        ];
+        let mut out = vec![];
+        ids.assign(&keys, 4, &mut out).unwrap();
+        assert_eq!(out, [0, 1, 2, 0]);
+    }
+
+    #[test]
+    fn float_keys_by_bits() {
+        let mut ids = GroupIds::new(&[DataType::Float64]).unwrap();
+        let keys: Vec<ArrayRef> = vec![Arc::new(Float64Array::from(vec![0.0, -0.0, 0.0]))];
+        let mut out = vec![];
+        ids.assign(&keys, 3, &mut out).unwrap();
+        assert_eq!(out, [0, 1, 0]);
+    }
+
+    #[test]
+    fn order_words_follow_the_sort_options() {
+        let column: ArrayRef = Arc::new(Float64Array::from(vec![-1.5, 2.0, -0.0, 0.0, f64::NAN]));
+        for descending in [false, true] {
+            let options = SortOptions {
+                descending,
+                nulls_first: false,
+            };
+            let words = OrderKeys::new(std::slice::from_ref(&column), &[options]).unwrap();
+            let rows = OrderKeys::Rows(
+                RowConverter::new(vec![SortField::new_with_options(
+                    DataType::Float64,
+                    options,
+                )])
+                .unwrap()
+                .convert_columns(std::slice::from_ref(&column))
+                .unwrap(),
+            );
+            assert!(matches!(words, OrderKeys::Words(_)));
+            for i in 0..5 {
+                for j in 0..5 {
+                    assert_eq!(words.cmp(i, j), rows.cmp(i, j), "{i} {j} {descending}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! Files to files: declared orders are checked as the rows stream (a file that breaks
+//! its order is an error naming the row), written results record their order in Parquet
+//! `sorting_columns` (and the next query then needs no sort), and a memory-limited
+//! session spills and finishes.
+
+use std::fs::File;
+use std::sync::Arc;
+
+use arrow::array::{Array, Float64Array, Int32Array, Int64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
+use cumulus::datafusion::{
+    CumulativeHashWindowExec, EtlSettings, etl_context, parquet_writer_properties, register,
+    sorting_columns,
+};
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::file::metadata::SortingColumn;
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, collect, displayable};
+use datafusion::prelude::SessionContext;
+
+use crate::common::{Lcg, assert_same, error_of, query};
+
+/// `rows` rows of (g int32 in `groups` keys, t int64 = the row number, x float64).
+fn rows_in_time_order(rows: usize, groups: u64, seed: u64) -> RecordBatch {
+    let mut rng = Lcg(seed);
+    let schema = Schema::new(vec![
+        Field::new("g", DataType::Int32, false),
+        Field::new("t", DataType::Int64, false),
+        Field::new("x", DataType::Float64, true),
+    ]);
+    RecordBatch::try_new(
+        Arc::new(schema),
+        vec![
+            Arc::new(Int32Array::from_iter_values(
+                (0..rows).map(|_| rng.below(groups) as i32),
+            )),
+            Arc::new(Int64Array::from_iter_values(0..rows as i64)),
+            Arc::new(Float64Array::from_iter((0..rows).map(|_| {
+                (rng.below(50) != 0).then(|| rng.below(2000) as f64 / 8.0 - 125.0)
+            }))),
+        ],
+    )
+    .unwrap()
+}
+
+/// Writes `batch` to `path` in `chunk`-row batches, with `sorting` as its declared order.
+fn write_parquet(path: &std::path::Path, batch: &RecordBatch, sorting: Option<Vec<SortingColumn>>) {
+    let properties = WriterProperties::builder()
+        .set_sorting_columns(sorting)
+        .set_max_row_group_row_count(Some(4096))
+        .build();
+    let mut writer = ArrowWriter::try_new(
+        File::create(path).unwrap(),
+        batch.schema(),
+        Some(properties),
+    )
+    .unwrap();
+    for start in (0..batch.num_rows()).step_by(1000) {
+        writer
+            .write(&batch.slice(start, 1000.min(batch.num_rows() - start)))
+            .unwrap();
+    }
+    writer.close().unwrap();
+}
+
+fn t_ascending() -> Option<Vec<SortingColumn>> {
+    Some(vec![SortingColumn {
+        column_idx: 1,
+        descending: false,
+        nulls_first: false,
+    }])
+}
+
+/// A Parquet file whose `sorting_columns` say `t` but whose rows are not in `t` order:
+/// the query stops with an execution error naming the file and the first row out of
+/// order, in every plan that trusts the order (the hash-state window, the streaming
+/// window without PARTITION BY, a plain ORDER BY).
+#[tokio::test]
+async fn a_file_that_breaks_its_declared_order_is_an_error_naming_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("liar.parquet");
+    let mut batch = rows_in_time_order(10_000, 20, 1);
+    // Swap rows 6000 and 6001: row 6001 (t = 6000) comes after t = 6001.
+    let t: Vec<i64> = (0..10_000i64)
+        .map(|k| match k {
+            6000 => 6001,
+            6001 => 6000,
+            k => k,
+        })
+        .collect();
+    let mut columns = batch.columns().to_vec();
+    columns[1] = Arc::new(Int64Array::from(t));
+    batch = RecordBatch::try_new(batch.schema(), columns).unwrap();
+    write_parquet(&path, &batch, t_ascending());
+    let ctx = SessionContext::new();
+    register(&ctx).unwrap();
+    ctx.register_parquet("liar", path.to_str().unwrap(), Default::default())
+        .await
+        .unwrap();
+    for sql in [
+        "SELECT g, t, cumsum(x) OVER (PARTITION BY g ORDER BY t) FROM liar",
+        "SELECT t, cumsum(x) OVER (ORDER BY t) FROM liar",
+        "SELECT t FROM liar ORDER BY t",
+    ] {
+        let message = error_of(&ctx, sql).await;
+        assert!(message.contains("liar.parquet"), "{sql}: {message}");
+        assert!(
+            message.contains("is not in its declared order [t ASC NULLS LAST]"),
+            "{message}"
+        );
+        assert!(
+            message.contains("row 6001 (6000) comes after (6001)"),
+            "{message}"
+        );
+    }
+    // The same rows, honestly undeclared, are sorted and scanned.
+    let honest = dir.path().join("honest.parquet");
+    write_parquet(&honest, &batch, None);
+    ctx.register_parquet("honest", honest.to_str().unwrap(), Default::default())
+        .await
+        .unwrap();
+    let out = query(
+        &ctx,
+        "SELECT t, cumsum(x) OVER (ORDER BY t) AS c FROM honest ORDER BY t",
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.num_rows(), 10_000);
+}
+
+/// An order declared in SQL (`CREATE EXTERNAL TABLE ... WITH ORDER`) for a CSV file is
+/// used (no sort in the plan) and checked: rows in that order run, a row out of it is an
+/// error naming the row.
+#[tokio::test]
+async fn an_order_declared_in_sql_is_used_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.csv");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&good, "g,t,x\n1,1,1.5\n2,2,2.0\n1,3,3.0\n2,4,4.0\n").unwrap();
+    std::fs::write(&bad, "g,t,x\n1,1,1.5\n2,2,2.0\n1,4,3.0\n2,3,4.0\n").unwrap();
+    let ctx = SessionContext::new();
+    register(&ctx).unwrap();
+    for (name, path) in [("good", &good), ("bad", &bad)] {
+        ctx.sql(&format!(
+            "CREATE EXTERNAL TABLE {name} (g INT, t BIGINT, x DOUBLE) STORED AS CSV \
+             LOCATION '{}' OPTIONS ('format.has_header' 'true') WITH ORDER (t ASC)",
+            path.display()
+        ))
+        .await
+        .unwrap();
+    }
+    let sql =
+        |t: &str| format!("SELECT g, t, cumsum(x) OVER (PARTITION BY g ORDER BY t) AS c FROM {t}");
+    let plan = ctx
+        .sql(&sql("good"))
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let shown = displayable(plan.as_ref()).indent(false).to_string();
+    assert!(
+        shown.contains("CumulativeHashWindowExec: input_order=sorted"),
+        "{shown}"
+    );
+    assert!(shown.contains("OrderCheckExec"), "{shown}");
+    assert!(!shown.contains("SortExec"), "{shown}");
+    let out = query(&ctx, &format!("{} ORDER BY t", sql("good")))
+        .await
+        .unwrap();
+    let c = out
+        .column(2)
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap();
+    assert_eq!(c.values().to_vec(), [1.5, 2.0, 4.5, 6.0]);
+    let message = error_of(&ctx, &sql("bad")).await;
+    assert!(
+        message.contains(
+            "bad.csv' is not in its declared order [t ASC NULLS LAST]: row 3 (3) comes after (4)"
+        ),
+        "{message}"
+    );
+}
+
+/// A result in a known order is written with `sorting_columns`; read back, DataFusion
+/// knows the order and plans no sort for a query that needs it.
+#[tokio::test]
+async fn written_results_record_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.parquet");
+    write_parquet(&input, &rows_in_time_order(5000, 30, 2), t_ascending());
+    let ctx = etl_context(&EtlSettings::default()).unwrap();
+    ctx.register_parquet("input", input.to_str().unwrap(), Default::default())
+        .await
+        .unwrap();
+    // Rows in time order, PARTITION BY g ORDER BY t: the hash-state window keeps each
+    // partition in time order, and DataFusion merges the partitions by t for ORDER BY t.
+    let sql =
+        "SELECT g, t, x, cumsum(x) OVER (PARTITION BY g ORDER BY t) AS c FROM input ORDER BY t";
+    let plan = ctx
+        .sql(sql)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let sorting = sorting_columns(&plan).expect("an order");
+    assert_eq!(
+        sorting,
+        [SortingColumn {
+            column_idx: 1,
+            descending: false,
+            nulls_first: false
+        }]
+    );
+    let output = dir.path().join("out.parquet");
+    let batches = collect(Arc::clone(&plan), ctx.task_ctx()).await.unwrap();
+    let mut writer = ArrowWriter::try_new(
+        File::create(&output).unwrap(),
+        plan.schema(),
+        Some(parquet_writer_properties(&plan)),
+    )
+    .unwrap();
+    for b in &batches {
+        writer.write(b).unwrap();
+    }
+    writer.close().unwrap();
+    // The next job reads the order back.
+    let next = etl_context(&EtlSettings::default()).unwrap();
+    next.register_parquet("previous", output.to_str().unwrap(), Default::default())
+        .await
+        .unwrap();
+    let plan = next
+        .sql("SELECT t, cummax(c) OVER (ORDER BY t) FROM previous")
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let shown = displayable(plan.as_ref()).indent(false).to_string();
+    assert!(!shown.contains("SortExec"), "{shown}");
+    assert!(shown.contains("output_ordering=[t@"), "{shown}");
+    // An unordered result (several partitions gathered as they come) records nothing.
+    let plan = ctx
+        .sql("SELECT g, cumsum(x) OVER (PARTITION BY g ORDER BY t) FROM input")
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    if plan.output_partitioning().partition_count() > 1 {
+        assert!(sorting_columns(&plan).is_none());
+    }
+}
+
+/// The spill metrics of the hash-state window nodes of an executed plan.
+fn spilled_rows(plan: &Arc<dyn ExecutionPlan>) -> usize {
+    let mut rows = 0;
+    plan.apply(|node| {
+        if node.downcast_ref::<CumulativeHashWindowExec>().is_some()
+            && let Some(metrics) = node.metrics()
+        {
+            rows += metrics.spilled_rows().unwrap_or(0);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .unwrap();
+    rows
+}
+
+/// A query whose input (about 12 MB buffered) is larger than the session's memory limit
+/// (4 MiB): the window spills its rows to disk by key, reads each file back, finishes,
+/// and gives the same values as an unlimited session.
+#[tokio::test]
+async fn a_memory_limited_query_spills_and_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("random.parquet");
+    let data = rows_in_time_order(400_000, 1000, 3);
+    // Shuffle: the window has to order every key's rows.
+    let mut rng = Lcg(5);
+    let mut order: Vec<u32> = (0..data.num_rows() as u32).collect();
+    for k in (1..order.len()).rev() {
+        order.swap(k, rng.below(k as u64 + 1) as usize);
+    }
+    let indices = arrow::array::UInt32Array::from(order);
+    let columns = data
+        .columns()
+        .iter()
+        .map(|c| arrow::compute::take(c.as_ref(), &indices, None).unwrap())
+        .collect();
+    write_parquet(
+        &input,
+        &RecordBatch::try_new(data.schema(), columns).unwrap(),
+        None,
+    );
+    let sql = "SELECT g, t, x, cumsum(x) OVER (PARTITION BY g ORDER BY t) AS c FROM input";
+    let run = |limit: Option<usize>| {
+        let input = input.clone();
+        let spill_dir = dir.path().join("spill");
+        async move {
+            std::fs::create_dir_all(&spill_dir).unwrap();
+            let ctx = etl_context(&EtlSettings {
+                memory_limit: limit,
+                spill_dir: Some(spill_dir),
+                target_partitions: Some(2),
+            })
+            .unwrap();
+            ctx.register_parquet("input", input.to_str().unwrap(), Default::default())
+                .await
+                .unwrap();
+            let plan = ctx
+                .sql(sql)
+                .await
+                .unwrap()
+                .create_physical_plan()
+                .await
+                .unwrap();
+            let batches = collect(Arc::clone(&plan), ctx.task_ctx()).await.unwrap();
+            let batch = arrow::compute::concat_batches(&plan.schema(), &batches).unwrap();
+            // Compare in t order (unique).
+            let by_t = arrow::compute::sort_to_indices(batch.column(1), None, None).unwrap();
+            let columns = batch
+                .columns()
+                .iter()
+                .map(|c| arrow::compute::take(c.as_ref(), &by_t, None).unwrap())
+                .collect();
+            (
+                RecordBatch::try_new(batch.schema(), columns).unwrap(),
+                spilled_rows(&plan),
+            )
+        }
+    };
+    let (expected, spilled) = run(None).await;
+    assert_eq!(spilled, 0);
+    let (actual, spilled) = run(Some(4 << 20)).await;
+    assert_eq!(spilled, 400_000, "every row went through the spill files");
+    for k in 0..expected.num_columns() {
+        assert_same(
+            expected.column(k).as_ref(),
+            actual.column(k).as_ref(),
+            "spilled",
+        );
+    }
+}
