@@ -1,6 +1,7 @@
-//! The command line: what the user asked for, parsed by hand (four flags do not need a
+//! The command line: what the user asked for, parsed by hand (a few flags do not need a
 //! parser crate), with an error naming what would have been accepted.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// What to do.
@@ -15,6 +16,31 @@ pub enum Command {
     /// `sql QUERY [--table NAME=PATH]... [--ordered NAME=COLUMNS]... [--output PATH]
     /// [--memory-limit SIZE] [--spill-dir DIR]`.
     Sql(SqlArgs),
+    /// `scheduler [--bind ADDR]`: a Ballista scheduler that knows the cumulus functions.
+    Scheduler {
+        /// Where it listens (gRPC for clients and executors).
+        bind: SocketAddr,
+    },
+    /// `executor --scheduler HOST:PORT [--bind ADDR] [--concurrent-tasks N]`: a Ballista
+    /// executor that knows the cumulus functions.
+    Executor(ExecutorArgs),
+}
+
+/// Where a scheduler listens when `--bind` is not given.
+pub const DEFAULT_SCHEDULER_BIND: &str = "0.0.0.0:50050";
+/// Where an executor serves Arrow Flight when `--bind` is not given (its task service
+/// takes the next port).
+pub const DEFAULT_EXECUTOR_BIND: &str = "0.0.0.0:50051";
+
+/// The flags of `cumulus executor`.
+#[derive(Debug, PartialEq)]
+pub struct ExecutorArgs {
+    /// `--scheduler HOST:PORT`.
+    pub scheduler: String,
+    /// `--bind ADDR`: the Flight service's address (the task service takes the next port).
+    pub bind: SocketAddr,
+    /// `--concurrent-tasks N`: task slots; `None` for the number of cores.
+    pub concurrent_tasks: Option<usize>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -29,6 +55,8 @@ pub struct SqlArgs {
     /// machine's memory), `Some(None)` for `none`.
     pub memory_limit: Option<Option<usize>>,
     pub spill_dir: Option<PathBuf>,
+    /// `--cluster df://HOST:PORT`: run on the Ballista cluster whose scheduler is there.
+    pub cluster: Option<String>,
 }
 
 /// `--help`, with `{functions}` standing for [`functions_help`].
@@ -40,6 +68,11 @@ USAGE
   cumulus                          run a short demo on a small built-in dataset
   cumulus sql QUERY [OPTIONS]      run QUERY and print the result, or write it to a file
   cumulus --help | --version
+  cumulus scheduler [--bind ADDR]  run a Ballista scheduler (default 0.0.0.0:50050)
+  cumulus executor --scheduler HOST:PORT [--bind ADDR] [--concurrent-tasks N]
+                                   run a Ballista executor (default bind 0.0.0.0:50051;
+                                   its task service takes the next port; N: task slots,
+                                   default the number of cores)
 
 OPTIONS (for sql)
   --table NAME=PATH   make the file at PATH available as table NAME (repeatable)
@@ -59,6 +92,18 @@ OPTIONS (for sql)
                       spill to disk: bytes, or a number with K, M, G or T (powers of
                       1024), or none; default: half of the machine's memory
   --spill-dir DIR     where spill files go (default: the system's temporary directory)
+  --cluster df://HOST:PORT
+                      run the query on the Ballista cluster whose scheduler is there
+                      (not with --ordered, --memory-limit or --spill-dir)
+
+ON A CLUSTER (Ballista; the command must be built with its `ballista` feature)
+  cumulus scheduler --bind 0.0.0.0:50050                                 # one machine
+  cumulus executor --scheduler HOST:50050 --concurrent-tasks 4           # each machine
+  cumulus sql --cluster df://HOST:50050 "SELECT ... FROM '/shared/t.parquet'"
+  Tables must be files every executor can read under the same path (a shared
+  filesystem). An unreachable scheduler, an executor that dies for good or a file an
+  executor cannot read end the query with an error; an executor that dies while others
+  remain has its tasks rerun on them (after 30 s without its heartbeat).
 
 TABLES
   A file can also be named in the query itself: FROM 'data/trades.parquet'.
@@ -118,9 +163,11 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         "-h" | "--help" | "help" => return Ok(Command::Help),
         "-V" | "--version" => return Ok(Command::Version),
         "sql" => {}
+        "scheduler" => return parse_scheduler(args),
+        "executor" => return parse_executor(args),
         other => {
             return Err(format!(
-                "unknown command '{other}'; accepted: sql, --help, --version, or no arguments for the demo"
+                "unknown command '{other}'; accepted: sql, scheduler, executor, --help, --version, or no arguments for the demo"
             ));
         }
     }
@@ -130,6 +177,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut output = None;
     let mut memory_limit = None;
     let mut spill_dir = None;
+    let mut cluster = None;
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| {
             args.next()
@@ -167,10 +215,16 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                     return Err("--spill-dir given twice".to_string());
                 }
             }
+            "--cluster" => {
+                let url = parse_cluster(&value("--cluster")?)?;
+                if cluster.replace(url).is_some() {
+                    return Err("--cluster given twice".to_string());
+                }
+            }
             "-h" | "--help" => return Ok(Command::Help),
             flag if flag.starts_with("--") => {
                 return Err(format!(
-                    "unknown option '{flag}'; accepted: --table NAME=PATH, --ordered NAME=COLUMNS, --output PATH, --memory-limit SIZE, --spill-dir DIR"
+                    "unknown option '{flag}'; accepted: --table NAME=PATH, --ordered NAME=COLUMNS, --output PATH, --memory-limit SIZE, --spill-dir DIR, --cluster df://HOST:PORT"
                 ));
             }
             text if query.is_none() => query = Some(text.to_string()),
@@ -190,6 +244,18 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--ordered {name}=...: no --table {name}=PATH; accepted: the name of a --table"
         ));
     }
+    if cluster.is_some() {
+        let local_only = [
+            ("--ordered", !orders.is_empty()),
+            ("--memory-limit", memory_limit.is_some()),
+            ("--spill-dir", spill_dir.is_some()),
+        ];
+        if let Some((flag, _)) = local_only.iter().find(|(_, given)| *given) {
+            return Err(format!(
+                "{flag} is for local runs, not with --cluster; accepted with --cluster: --table NAME=PATH, --output PATH"
+            ));
+        }
+    }
     Ok(Command::Sql(SqlArgs {
         query,
         tables,
@@ -197,6 +263,136 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         output,
         memory_limit,
         spill_dir,
+        cluster,
+    }))
+}
+
+/// `--cluster`'s value: `df://HOST:PORT` (the scheme is required, the port too).
+fn parse_cluster(url: &str) -> Result<String, String> {
+    let refuse = || {
+        format!(
+            "--cluster '{url}' is not a scheduler URL; accepted: df://HOST:PORT (df://scheduler:50050)"
+        )
+    };
+    let rest = url.strip_prefix("df://").ok_or_else(refuse)?;
+    parse_host_port(rest).map_err(|_| refuse())?;
+    Ok(url.to_string())
+}
+
+/// `HOST:PORT` with a non-empty host (a name, an IPv4 address or a bracketed IPv6 one)
+/// and a port from 1 to 65535.
+fn parse_host_port(text: &str) -> Result<(), ()> {
+    let (host, port) = text.rsplit_once(':').ok_or(())?;
+    let port: u16 = port.parse().map_err(|_| ())?;
+    let valid_host = !host.is_empty()
+        && !host.contains(['/', '@', '?', '#', ' '])
+        && (!host.contains(':') || (host.starts_with('[') && host.ends_with(']')));
+    if port == 0 || !valid_host {
+        return Err(());
+    }
+    Ok(())
+}
+
+/// An `ADDR` for `--bind`: an IP address and a port (`0.0.0.0:50050`, `[::]:50050`).
+fn parse_bind(flag: &str, text: &str) -> Result<SocketAddr, String> {
+    text.parse().map_err(|_| {
+        format!("{flag} '{text}' is not an address; accepted: IP:PORT (0.0.0.0:50050, 127.0.0.1:50051, [::]:50050)")
+    })
+}
+
+/// The flags of `cumulus scheduler`.
+fn parse_scheduler(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let mut bind = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--bind" => {
+                let text = args
+                    .next()
+                    .ok_or("--bind needs a value; see cumulus --help")?;
+                if bind.replace(parse_bind("--bind", &text)?).is_some() {
+                    return Err("--bind given twice".to_string());
+                }
+            }
+            "-h" | "--help" => return Ok(Command::Help),
+            other => {
+                return Err(format!(
+                    "unknown argument '{other}' for scheduler; accepted: --bind ADDR"
+                ));
+            }
+        }
+    }
+    let bind = match bind {
+        Some(bind) => bind,
+        None => parse_bind("--bind", DEFAULT_SCHEDULER_BIND)?,
+    };
+    if bind.port() == 0 {
+        return Err("--bind: give a port from 1 to 65535".to_string());
+    }
+    Ok(Command::Scheduler { bind })
+}
+
+/// The flags of `cumulus executor`.
+fn parse_executor(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let mut scheduler = None;
+    let mut bind = None;
+    let mut concurrent_tasks = None;
+    while let Some(arg) = args.next() {
+        let mut value = |flag: &str| {
+            args.next()
+                .ok_or_else(|| format!("{flag} needs a value; see cumulus --help"))
+        };
+        match arg.as_str() {
+            "--scheduler" => {
+                let text = value("--scheduler")?;
+                parse_host_port(&text).map_err(|_| {
+                    format!("--scheduler '{text}' is not HOST:PORT; accepted: a host name or IP address, ':' and a port (scheduler:50050, 10.0.0.5:50050)")
+                })?;
+                if scheduler.replace(text).is_some() {
+                    return Err("--scheduler given twice".to_string());
+                }
+            }
+            "--bind" => {
+                let addr = parse_bind("--bind", &value("--bind")?)?;
+                if bind.replace(addr).is_some() {
+                    return Err("--bind given twice".to_string());
+                }
+            }
+            "--concurrent-tasks" => {
+                let text = value("--concurrent-tasks")?;
+                let n = text
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&n| (1..=4096).contains(&n))
+                    .ok_or_else(|| {
+                        format!("--concurrent-tasks '{text}' is not a number of task slots; accepted: 1 to 4096")
+                    })?;
+                if concurrent_tasks.replace(n).is_some() {
+                    return Err("--concurrent-tasks given twice".to_string());
+                }
+            }
+            "-h" | "--help" => return Ok(Command::Help),
+            other => {
+                return Err(format!(
+                    "unknown argument '{other}' for executor; accepted: --scheduler HOST:PORT, --bind ADDR, --concurrent-tasks N"
+                ));
+            }
+        }
+    }
+    let scheduler =
+        scheduler.ok_or("executor needs --scheduler HOST:PORT (the scheduler's address)")?;
+    let bind = match bind {
+        Some(bind) => bind,
+        None => parse_bind("--bind", DEFAULT_EXECUTOR_BIND)?,
+    };
+    if bind.port() == 0 || bind.port() == u16::MAX {
+        return Err(format!(
+            "--bind {bind}: give a port from 1 to 65534 (the task service takes the next one)"
+        ));
+    }
+    Ok(Command::Executor(ExecutorArgs {
+        scheduler,
+        bind,
+        concurrent_tasks,
     }))
 }
 
@@ -300,6 +496,7 @@ mod tests {
                 output: Some("o.parquet".into()),
                 memory_limit: None,
                 spill_dir: None,
+                cluster: None,
             }))
         );
         let Ok(Command::Sql(limited)) = parse_args(&[
@@ -363,5 +560,133 @@ mod tests {
                 .unwrap_err()
                 .contains("accepted: sql")
         );
+    }
+
+    #[test]
+    fn cluster_commands() {
+        assert_eq!(
+            parse_args(&["scheduler"]),
+            Ok(Command::Scheduler {
+                bind: DEFAULT_SCHEDULER_BIND.parse().unwrap()
+            })
+        );
+        assert_eq!(
+            parse_args(&["scheduler", "--bind", "127.0.0.1:6000"]),
+            Ok(Command::Scheduler {
+                bind: "127.0.0.1:6000".parse().unwrap()
+            })
+        );
+        assert_eq!(
+            parse_args(&[
+                "executor",
+                "--scheduler",
+                "sched.local:50050",
+                "--bind",
+                "[::1]:7000",
+                "--concurrent-tasks",
+                "3"
+            ]),
+            Ok(Command::Executor(ExecutorArgs {
+                scheduler: "sched.local:50050".into(),
+                bind: "[::1]:7000".parse().unwrap(),
+                concurrent_tasks: Some(3),
+            }))
+        );
+        assert_eq!(
+            parse_args(&["executor", "--scheduler", "[::1]:50050"]),
+            Ok(Command::Executor(ExecutorArgs {
+                scheduler: "[::1]:50050".into(),
+                bind: DEFAULT_EXECUTOR_BIND.parse().unwrap(),
+                concurrent_tasks: None,
+            }))
+        );
+        let Ok(Command::Sql(on_cluster)) = parse_args(&[
+            "sql",
+            "q",
+            "--cluster",
+            "df://127.0.0.1:50050",
+            "--table",
+            "t=a.parquet",
+        ]) else {
+            panic!("parses")
+        };
+        assert_eq!(on_cluster.cluster.as_deref(), Some("df://127.0.0.1:50050"));
+        let refusals: &[(&[&str], &str)] = &[
+            (&["scheduler", "--bind", "localhost:1"], "accepted: IP:PORT"),
+            (&["scheduler", "--bind", "0.0.0.0:0"], "port from 1"),
+            (&["scheduler", "--bind"], "needs a value"),
+            (&["scheduler", "--port", "1"], "accepted: --bind ADDR"),
+            (&["executor"], "needs --scheduler"),
+            (
+                &["executor", "--scheduler", "host"],
+                "accepted: a host name",
+            ),
+            (
+                &["executor", "--scheduler", "host:0"],
+                "accepted: a host name",
+            ),
+            (
+                &["executor", "--scheduler", ":50050"],
+                "accepted: a host name",
+            ),
+            (
+                &["executor", "--scheduler", "a:1", "--bind", "0.0.0.0:65535"],
+                "1 to 65534",
+            ),
+            (
+                &["executor", "--scheduler", "a:1", "--concurrent-tasks", "0"],
+                "accepted: 1 to 4096",
+            ),
+            (
+                &["executor", "--scheduler", "a:1", "--concurrent-tasks", "x"],
+                "accepted: 1 to 4096",
+            ),
+            (
+                &["executor", "--scheduler", "a:1", "--scheduler", "b:1"],
+                "twice",
+            ),
+            (
+                &["executor", "--scheduler", "a:1", "--threads", "2"],
+                "accepted: --scheduler",
+            ),
+            (
+                &["sql", "q", "--cluster", "127.0.0.1:50050"],
+                "accepted: df://HOST:PORT",
+            ),
+            (
+                &["sql", "q", "--cluster", "df://h"],
+                "accepted: df://HOST:PORT",
+            ),
+            (
+                &["sql", "q", "--cluster", "df://h:1/x"],
+                "accepted: df://HOST:PORT",
+            ),
+            (
+                &["sql", "q", "--cluster", "df://h:1", "--memory-limit", "1G"],
+                "not with --cluster",
+            ),
+            (
+                &["sql", "q", "--cluster", "df://h:1", "--spill-dir", "/t"],
+                "not with --cluster",
+            ),
+            (
+                &[
+                    "sql",
+                    "q",
+                    "--cluster",
+                    "df://h:1",
+                    "--table",
+                    "t=a",
+                    "--ordered",
+                    "t=a",
+                ],
+                "not with --cluster",
+            ),
+        ];
+        for (args, needle) in refusals {
+            let error = parse_args(args).unwrap_err();
+            assert!(error.contains(needle), "{args:?}: {error}");
+        }
+        assert!(usage().contains("cumulus sql --cluster df://HOST:50050"));
     }
 }

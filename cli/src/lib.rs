@@ -7,6 +7,8 @@
 
 mod args;
 mod check;
+#[cfg(feature = "ballista")]
+mod cluster;
 mod demo;
 mod guard;
 mod output;
@@ -118,6 +120,45 @@ fn run_command(command: Command) -> Result<(), String> {
             runtime.shutdown_background();
             result
         }
+        Command::Scheduler { bind } => serve(|| cluster_command::scheduler(bind)),
+        Command::Executor(executor_args) => serve(|| cluster_command::executor(executor_args)),
+    }
+}
+
+/// Runs a cluster process until it ends (stopped, or an error); its error is one line.
+#[cfg(feature = "ballista")]
+fn serve<F: std::future::Future<Output = Result<(), String>>>(
+    process: impl FnOnce() -> F,
+) -> Result<(), String> {
+    cluster::init_logging();
+    let runtime = runtime()?;
+    let result = runtime.block_on(process());
+    // Servers and connections still open after an error must not hold the exit.
+    runtime.shutdown_background();
+    result
+}
+
+#[cfg(not(feature = "ballista"))]
+fn serve<F: std::future::Future<Output = Result<(), String>>>(
+    _process: impl FnOnce() -> F,
+) -> Result<(), String> {
+    Err(cluster_command::NOT_BUILT.to_string())
+}
+
+/// The commands of a cluster process, or their refusal in a command built without them.
+#[cfg(feature = "ballista")]
+use crate::cluster as cluster_command;
+
+#[cfg(not(feature = "ballista"))]
+mod cluster_command {
+    pub const NOT_BUILT: &str = "this cumulus was built without Ballista; accepted: a build with the `ballista` feature (cargo install --path cli --features ballista)";
+
+    pub async fn scheduler(_bind: std::net::SocketAddr) -> Result<(), String> {
+        Err(NOT_BUILT.to_string())
+    }
+
+    pub async fn executor(_args: crate::args::ExecutorArgs) -> Result<(), String> {
+        Err(NOT_BUILT.to_string())
     }
 }
 
@@ -147,7 +188,13 @@ async fn sql(args: SqlArgs, files: &Mutex<Vec<PathBuf>>) -> Result<(), String> {
     if let Some(path) = &args.output {
         output::check_target(path)?;
     }
-    let ctx = etl_context(&args)?;
+    let ctx = match &args.cluster {
+        None => etl_context(&args)?,
+        #[cfg(feature = "ballista")]
+        Some(url) => cluster::context(url).await?,
+        #[cfg(not(feature = "ballista"))]
+        Some(_) => return Err(cluster_command::NOT_BUILT.to_string()),
+    };
     for (name, path) in &args.tables {
         let order = args
             .orders
@@ -158,7 +205,16 @@ async fn sql(args: SqlArgs, files: &Mutex<Vec<PathBuf>>) -> Result<(), String> {
         tables::register(&ctx, name, path, &order, files).await?;
     }
     tables::register_referenced_files(&ctx, &args.query, files).await?;
-    let error = |e| query_error(&e, &args.query, files);
+    let error = |e| {
+        let message = query_error(&e, &args.query, files);
+        match &args.cluster {
+            // Ballista reports a scheduler it cannot reach as tonic's debug text.
+            Some(url) if message.contains("ConnectError") => {
+                format!("cannot reach the scheduler at {url}: {message}")
+            }
+            _ => message,
+        }
+    };
     let frame = ctx.sql(&args.query).await.map_err(error)?;
     let plan = frame.create_physical_plan().await.map_err(error)?;
     // Several partitions each in the same order (a window over rows in time order,

@@ -3,6 +3,8 @@
 //! hostile inputs, and the safety of `--output` (no partial file after a failure, a signal
 //! or a kill; permissions kept).
 
+#[cfg(feature = "ballista")]
+mod cluster;
 mod inputs;
 mod jobs;
 mod output;
