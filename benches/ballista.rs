@@ -227,7 +227,8 @@ async fn bench(rows: usize, runs: usize) -> Result<()> {
             work.display()
         )));
         std::thread::sleep(Duration::from_secs(2));
-        let ctx = cumulus::ballista::remote_context(&format!("df://{scheduler}"), config(2)).await?;
+        let ctx =
+            cumulus::ballista::remote_context(&format!("df://{scheduler}"), config(2)).await?;
         ctx.register_parquet("t", path, ParquetReadOptions::default())
             .await?;
         wait_for_executors(&ctx, rows).await?;
