@@ -86,6 +86,22 @@ fn command(args: &[&str], dir: &Path, named_temporary: bool) -> Command {
     if named_temporary {
         command.env("CUMULUS_NAMED_TEMPORARY", "1");
     }
+    // The command keeps a signal its parent ignores ignored (as `nohup` and a shell's
+    // background jobs, which ignore SIGINT and SIGQUIT, expect), so a test runner started
+    // that way would hand that on: the child starts with the default dispositions.
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: between fork and exec only async-signal-safe calls: `signal` is one.
+        unsafe {
+            command.pre_exec(|| {
+                for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+                    libc::signal(signal, libc::SIG_DFL);
+                }
+                Ok(())
+            });
+        }
+    }
     command
 }
 
