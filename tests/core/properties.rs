@@ -208,9 +208,12 @@ fn combine<T: RefNum>(op: Operation, a: T, b: T, checked: bool) -> Option<T> {
     }
 }
 
-/// One lane, in scan order. `Err(i)` is the overflowing position.
-fn reference_lane<T: RefNum>(
-    xs: &[Option<T>],
+/// One lane, in scan order, its elements cast with `cast` as they reach the running
+/// value. `Err(i)` is the first failing position: a cast that does not fit (`None` from
+/// `cast`) or an overflow.
+fn reference_cast_lane<S: Copy, T: RefNum>(
+    xs: &[Option<S>],
+    cast: &dyn Fn(S) -> Option<T>,
     op: Operation,
     nulls: NullPolicy,
     checked: bool,
@@ -220,13 +223,6 @@ fn reference_lane<T: RefNum>(
     let mut poisoned = false;
     let mut out = Vec::with_capacity(xs.len());
     for (i, x) in xs.iter().enumerate() {
-        let x = x.map(|v| {
-            if nan_variant && v.is_nan() {
-                T::identity(op)
-            } else {
-                v
-            }
-        });
         let value = match (nulls, x) {
             (NullPolicy::Propagate, _) if poisoned => None,
             (NullPolicy::Propagate, None) => {
@@ -234,8 +230,16 @@ fn reference_lane<T: RefNum>(
                 None
             }
             (NullPolicy::Identity, None) => Some(T::identity(op)),
-            (_, v) => v,
+            (_, None) => None,
+            (_, Some(v)) => Some(cast(*v).ok_or(i)?),
         };
+        let value = value.map(|v| {
+            if nan_variant && v.is_nan() {
+                T::identity(op)
+            } else {
+                v
+            }
+        });
         match value {
             Some(v) => {
                 acc = Some(match acc {
@@ -259,11 +263,24 @@ fn reference<T: RefNum>(
     checked: bool,
     reverse: bool,
 ) -> Result<Vec<Option<T>>, usize> {
+    reference_cast(xs, &Some, op, nulls, checked, reverse)
+}
+
+/// [`reference_cast_lane`] in either direction; error positions are in input order.
+fn reference_cast<S: Copy, T: RefNum>(
+    xs: &[Option<S>],
+    cast: &dyn Fn(S) -> Option<T>,
+    op: Operation,
+    nulls: NullPolicy,
+    checked: bool,
+    reverse: bool,
+) -> Result<Vec<Option<T>>, usize> {
     if !reverse {
-        return reference_lane(xs, op, nulls, checked);
+        return reference_cast_lane(xs, cast, op, nulls, checked);
     }
-    let reversed: Vec<Option<T>> = xs.iter().rev().copied().collect();
-    let mut out = reference_lane(&reversed, op, nulls, checked).map_err(|i| xs.len() - 1 - i)?;
+    let reversed: Vec<Option<S>> = xs.iter().rev().copied().collect();
+    let mut out =
+        reference_cast_lane(&reversed, cast, op, nulls, checked).map_err(|i| xs.len() - 1 - i)?;
     out.reverse();
     Ok(out)
 }
@@ -550,23 +567,61 @@ fn reference_matrix<T: RefNum>(
     op: Operation,
     options: &ScanOptions,
 ) -> Vec<Option<T>> {
+    reference_cast_matrix(m, n, values, valid, rows, &Some, op, options, false).unwrap()
+}
+
+/// [`reference_matrix`] over elements cast with `cast` (see [`reference_cast_lane`]),
+/// with checked arithmetic if `checked`. The error is the element index (row-major) of
+/// the first failure in the scan's order: lane after lane, except along axis 0, where
+/// every lane takes a step of the row before the next row (the lanes of a row in order).
+#[allow(clippy::too_many_arguments)]
+fn reference_cast_matrix<S: Copy, T: RefNum>(
+    m: usize,
+    n: usize,
+    values: &[S],
+    valid: &[bool],
+    rows: &[bool],
+    cast: &dyn Fn(S) -> Option<T>,
+    op: Operation,
+    options: &ScanOptions,
+    checked: bool,
+) -> Result<Vec<Option<T>>, usize> {
     let element = |r: usize, c: usize| (rows[r] && valid[r * n + c]).then_some(values[r * n + c]);
+    let along_rows = matches!(options.axis, Axis::Index(0) | Axis::Index(-2));
     let lanes: Vec<Vec<(usize, usize)>> = match options.axis {
         Axis::Flatten => vec![(0..m).flat_map(|r| (0..n).map(move |c| (r, c))).collect()],
-        Axis::Index(0) | Axis::Index(-2) => {
-            (0..n).map(|c| (0..m).map(|r| (r, c)).collect()).collect()
-        }
+        _ if along_rows => (0..n).map(|c| (0..m).map(|r| (r, c)).collect()).collect(),
         _ => (0..m).map(|r| (0..n).map(|c| (r, c)).collect()).collect(),
     };
     let mut out = vec![None; m * n];
-    for lane in lanes {
-        let xs: Vec<Option<T>> = lane.iter().map(|&(r, c)| element(r, c)).collect();
-        let ys = reference(&xs, op, options.nulls, false, options.reverse).unwrap();
-        for (&(r, c), y) in lane.iter().zip(ys) {
-            out[r * n + c] = y;
+    // Each failing lane's failure: (its step in scan order, its lane, the element).
+    let mut failures = vec![];
+    for (k, lane) in lanes.iter().enumerate() {
+        let xs: Vec<Option<S>> = lane.iter().map(|&(r, c)| element(r, c)).collect();
+        match reference_cast(&xs, cast, op, options.nulls, checked, options.reverse) {
+            Ok(ys) => {
+                for (&(r, c), y) in lane.iter().zip(ys) {
+                    out[r * n + c] = y;
+                }
+            }
+            Err(i) => {
+                let step = if options.reverse { xs.len() - 1 - i } else { i };
+                let (r, c) = lane[i];
+                failures.push((step, k, r * n + c));
+            }
         }
     }
-    out
+    let first = if along_rows {
+        failures
+            .into_iter()
+            .min_by_key(|&(step, lane, _)| (step, lane))
+    } else {
+        failures.into_iter().next()
+    };
+    match first {
+        Some((_, _, element)) => Err(element),
+        None => Ok(out),
+    }
 }
 
 /// The elements of a result as the reference sees them: a null row makes its elements null
@@ -643,4 +698,109 @@ proptest! {
         let chunked = arrow::compute::concat(&[a.as_ref(), b.as_ref()]).unwrap();
         prop_assert!(same(&elements_of::<Float64Type>(&chunked), &elements_of::<Float64Type>(&one_shot)));
     }
+}
+
+/// An int64 element cast to int8 by a checked cast.
+fn to_int8(x: i64) -> Option<i8> {
+    i8::try_from(x).ok()
+}
+
+/// The row of a scan's overflow error.
+fn error_row(err: &cumulus::Error) -> Option<usize> {
+    match err {
+        cumulus::Error::Overflow { row, .. } => Some(*row),
+        _ => None,
+    }
+}
+
+/// The element of an m x n column (row-major) that an overflow error names.
+fn error_element(err: &cumulus::Error, n: usize) -> Option<usize> {
+    match err {
+        cumulus::Error::Overflow { row, element, .. } => {
+            Some(row * n + element.as_ref().map_or(0, |e| e[0]))
+        }
+        _ => None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Checked casts (int64 to int8 under `overflow="error"`) and checked arithmetic fail
+    /// together: the error names the first failure in scan order, in either direction,
+    /// whether a cast or an overflow, and the Scanner over any chunking names the same
+    /// row. Lanes longer than a block put failures in several blocks.
+    #[test]
+    fn the_first_failure_in_scan_order_is_reported(
+        (values, valid, offset, len) in column(prop_oneof![20 => -20i64..20, 1 => -400i64..400]),
+        long in prop::option::of(2040usize..6200),
+        cuts in prop::collection::vec(0usize..6200, 0..5),
+        op in op_strategy(), nulls in policy_strategy(), reverse: bool,
+    ) {
+        let (mut values, mut valid, mut len) = (values, valid, len);
+        if let Some(long) = long {
+            // Repeat the drawn column (never empty) to a length of several blocks.
+            let total = long + offset + 2;
+            values = values.iter().copied().cycle().take(total).collect();
+            valid = valid.iter().copied().cycle().take(total).collect();
+            len = long;
+        }
+        let (array, input) = build::<Int64Type>(&values, &valid, offset, len);
+        let options = options(nulls, reverse, true).with_dtype(DataType::Int8);
+        let want = reference_cast(&input, &to_int8, op, nulls, true, reverse);
+        let got = cumulus::scan(op, &array, &options);
+        match (&want, &got) {
+            (Ok(want), Ok(got)) => prop_assert_eq!(&values_of::<Int8Type>(got), want),
+            (Err(row), Err(err)) => prop_assert_eq!(error_row(err), Some(*row), "{}", err),
+            _ => prop_assert!(false, "{op} {options:?}: reference {want:?}, cumulus {got:?}"),
+        }
+        let mut bounds: Vec<usize> = cuts.into_iter().map(|c| c.min(len)).collect();
+        bounds.extend([0, len]);
+        bounds.sort_unstable();
+        let inputs: Vec<ArrayRef> = bounds.windows(2).map(|w| array.slice(w[0], w[1] - w[0])).collect();
+        let mut scanner = Scanner::try_new(op, array.data_type(), &options).unwrap();
+        let chunked = scanner.scan_chunks(&inputs);
+        match (&want, chunked) {
+            (Ok(_), Ok(_)) => {}
+            (Err(row), Err(err)) => prop_assert_eq!(error_row(&err), Some(*row), "chunked: {}", err),
+            (_, chunked) => prop_assert!(false, "{op} {options:?}: reference {want:?}, chunked {chunked:?}"),
+        }
+    }
+
+    /// The same on m x n columns along every axis: along axis 0 the lanes step side by
+    /// side, so the first failure is the earliest row in scan order, then the lowest lane.
+    #[test]
+    fn matrices_report_the_first_failure_in_scan_order(
+        (m, n, values, valid, rows) in matrix_strategy(prop_oneof![12 => -20i64..20, 1 => -400i64..400]),
+        op in op_strategy(), nulls in policy_strategy(), reverse: bool, axis in axis_strategy(),
+    ) {
+        let column = matrix_column::<Int64Type>(m, n, &values, &valid, &rows);
+        let options = options(nulls, reverse, true).with_axis(axis).with_dtype(DataType::Int8);
+        let want = reference_cast_matrix(m, n, &values, &valid, &rows, &to_int8, op, &options, true);
+        let got = cumulus::scan(op, column.as_ref(), &options);
+        match (&want, &got) {
+            (Ok(want), Ok(got)) => prop_assert_eq!(&elements_of::<Int8Type>(got.as_ref()), want),
+            (Err(element), Err(err)) => {
+                prop_assert_eq!(error_element(err, n), Some(*element), "{}", err);
+            }
+            _ => prop_assert!(false, "{op} {options:?}: reference {want:?}, cumulus {got:?}"),
+        }
+    }
+}
+
+/// The fuzzer's finding (fuzz/findings/scanner-reverse-overflow-row): a reverse scan whose
+/// casts all fail names the last row, the first it scans, in one shot and chunked.
+#[test]
+fn a_reverse_scan_names_its_first_failing_cast() {
+    let array = Int8Array::from(vec![-127, -1, -12]);
+    let options = ScanOptions::default()
+        .with_reverse(true)
+        .with_overflow(Overflow::Error)
+        .with_dtype(DataType::UInt8);
+    let one_shot = cumulus::scan(Operation::Cummax, &array, &options).unwrap_err();
+    assert_eq!(error_row(&one_shot), Some(2), "{one_shot}");
+    let mut scanner = Scanner::try_new(Operation::Cummax, array.data_type(), &options).unwrap();
+    let chunks: Vec<ArrayRef> = vec![Arc::new(array.slice(0, 1)), Arc::new(array.slice(1, 2))];
+    let chunked = scanner.scan_chunks(&chunks).unwrap_err();
+    assert_eq!(error_row(&chunked), Some(2), "{chunked}");
 }

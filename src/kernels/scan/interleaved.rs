@@ -133,9 +133,14 @@ pub(super) fn scan_interleaved<T: Arith, O: ScanOp<T>>(
         // Under Propagate with checked casts, an element after a null of its lane reaches
         // no output and must not fail its cast: rows are loaded one at a time, each once
         // the lanes' nulls before it are known.
-        let load_by_row = config.checked && config.nulls == NullPolicy::Propagate;
+        let mut load_by_row = config.checked && config.nulls == NullPolicy::Propagate;
         if direct.is_none() && !load_by_row {
-            source.load(start, &mut out[start..start + rows * inner])?;
+            // A failed cast, found front to back, may not be the first failure in scan
+            // order (rows run backward in a reverse scan, and an overflow may come
+            // before it): the rows are then loaded and scanned one at a time.
+            load_by_row = source
+                .load(start, &mut out[start..start + rows * inner])
+                .is_err();
         }
         let mut row_step = |r: usize| {
             let at = start + r * inner;
@@ -145,7 +150,23 @@ pub(super) fn scan_interleaved<T: Arith, O: ScanOp<T>>(
                     let k = i - at;
                     !lanes.nulls[k].poisoned && row_validity.is_none_or(|v| v.get(k))
                 };
-                source.load_where(at, &mut out[at..at + inner], &reaches)?;
+                if let Err(failed) = source.load_where(at, &mut out[at..at + inner], &reaches) {
+                    // Within a row the lanes run in order: those before the failed cast
+                    // take their step first, and may overflow first.
+                    let k = failed - at;
+                    let before_validity = validity.map(|v| v.slice(at, k));
+                    let before_out_validity = out_validity.as_deref_mut().map(|bits| (bits, at));
+                    step_row(
+                        config,
+                        Input::Loaded,
+                        &mut out[at..failed],
+                        before_validity,
+                        lanes,
+                        before_out_validity,
+                    )
+                    .map_err(|lane| at + lane)?;
+                    return Err(failed);
+                }
             }
             let input = direct.map_or(Input::Loaded, |values| {
                 Input::Slice(&values[at..at + inner])

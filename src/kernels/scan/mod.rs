@@ -120,7 +120,7 @@ impl<O> Scan<O> {
 ///
 ///
 /// # Errors
-/// The index of the first element whose result (or checked cast) overflows, when
+/// The index of the first element in scan order whose result (or checked cast) overflows, when
 /// `config.checked`; elements already written before it are partial results.
 ///
 /// # Panics

@@ -63,10 +63,14 @@ pub(super) fn scan_rows<T: Arith, O: ScanOp<T>>(
     for first_row in (0..outer).step_by(rows_per_block) {
         let rows = rows_per_block.min(outer - first_row);
         let (start, end) = (first_row * len, (first_row + rows) * len);
-        let block = &mut out[start..end];
-        if direct.is_none() {
-            source.load(start, block)?;
+        if direct.is_none() && source.load(start, &mut out[start..end]).is_err() {
+            // A cast failed in these rows, found front to back; one lane at a time the
+            // error names the first failure in scan order (a cast or an overflow).
+            let ranges = (first_row..first_row + rows).map(|o| o * len..(o + 1) * len);
+            scan_lanes(config, source, validity, ranges, out, out_validity)?;
+            continue;
         }
+        let block = &mut out[start..end];
         for (r, row) in block.chunks_exact_mut(len).enumerate() {
             let at = start + r * len;
             let input = direct.map_or(Input::Loaded, |values| Input::Slice(&values[at..at + len]));
@@ -141,10 +145,10 @@ pub(super) fn scan_lane<T: Arith, O: ScanOp<T>>(
     out_validity: &mut Option<&mut [u8]>,
     lane: &mut Lane<T>,
 ) -> Result<(), usize> {
-    let starts = range.clone().step_by(BLOCK);
     let direct = source.values();
-    let mut step = |start: usize| -> Result<(), usize> {
-        let end = (start + BLOCK).min(range.end);
+    // Elements `start..end` of the lane: loaded (a failed checked cast stops the part
+    // before any of it is scanned), then scanned.
+    let mut part = |start: usize, end: usize| -> Result<(), Stop> {
         let block = &mut out[start..end];
         let block_validity = validity.map(|v| v.slice(start, end - start));
         let input = match direct {
@@ -158,7 +162,9 @@ pub(super) fn scan_lane<T: Arith, O: ScanOp<T>>(
                     }
                     _ => 0..block.len(),
                 };
-                source.load(start + live.start, &mut block[live])?;
+                source
+                    .load(start + live.start, &mut block[live])
+                    .map_err(Stop::Load)?;
                 Input::Loaded
             }
         };
@@ -171,13 +177,48 @@ pub(super) fn scan_lane<T: Arith, O: ScanOp<T>>(
             lane,
             block_out_validity,
         )
-        .map_err(|i| start + i)
+        .map_err(|i| Stop::Scan(start + i))
     };
-    if config.reverse {
-        starts.rev().try_for_each(&mut step)
+    let mut step = |start: usize| -> Result<(), usize> {
+        let end = (start + BLOCK).min(range.end);
+        match part(start, end) {
+            Ok(()) => Ok(()),
+            Err(Stop::Scan(index)) => Err(index),
+            // A cast failed somewhere in the block, found front to back; the error must
+            // name the first failure in scan order, which may be another cast (reverse)
+            // or an overflow of the running value before it. The block is redone one
+            // element at a time in scan order (the lane state carries over, as it does
+            // from block to block). Only a failing scan pays for this.
+            Err(Stop::Load(_)) => in_scan_order(start..end, config.reverse).try_for_each(|i| {
+                part(i, i + 1).map_err(|(Stop::Load(index) | Stop::Scan(index))| index)
+            }),
+        }
+    };
+    in_scan_order(range.clone().step_by(BLOCK), config.reverse).try_for_each(&mut step)
+}
+
+/// Why part of a lane stopped, with the element's index.
+enum Stop {
+    /// A checked cast failed while the part was loaded; nothing of it was scanned.
+    Load(usize),
+    /// The running value overflowed.
+    Scan(usize),
+}
+
+/// The items of `items` forward, or backward for a reverse scan.
+pub(super) fn in_scan_order<I: DoubleEndedIterator>(
+    items: I,
+    reverse: bool,
+) -> impl Iterator<Item = I::Item> {
+    let (forward, backward) = if reverse {
+        (None, Some(items.rev()))
     } else {
-        starts.into_iter().try_for_each(&mut step)
-    }
+        (Some(items), None)
+    };
+    forward
+        .into_iter()
+        .flatten()
+        .chain(backward.into_iter().flatten())
 }
 
 /// Where a block's elements are: already loaded into the output block, or still in the
