@@ -180,6 +180,11 @@ named_values! {
         /// An overflow is an error only where it would change an output: a value under
         /// a null is never read, and under [`NullPolicy::Propagate`] the elements after
         /// a null (which reach no output) neither fail their cast nor their arithmetic.
+        ///
+        /// With several failures, the error names the first the scan meets: a reverse
+        /// scan runs from the column's last row to its first (also across independent
+        /// rows, lists and groups), and along axis 0 the row's lanes step in order. The
+        /// one-shot scan and a [`crate::Scanner`] over any chunking name the same row.
         Error = "error",
     }
 }

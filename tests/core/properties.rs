@@ -572,8 +572,9 @@ fn reference_matrix<T: RefNum>(
 
 /// [`reference_matrix`] over elements cast with `cast` (see [`reference_cast_lane`]),
 /// with checked arithmetic if `checked`. The error is the element index (row-major) of
-/// the first failure in the scan's order: lane after lane, except along axis 0, where
-/// every lane takes a step of the row before the next row (the lanes of a row in order).
+/// the first failure in the scan's order: lane after lane (the last lane first in a
+/// reverse scan), except along axis 0, where every lane takes a step of the row before
+/// the next row (the lanes of a row in order).
 #[allow(clippy::too_many_arguments)]
 fn reference_cast_matrix<S: Copy, T: RefNum>(
     m: usize,
@@ -615,6 +616,9 @@ fn reference_cast_matrix<S: Copy, T: RefNum>(
         failures
             .into_iter()
             .min_by_key(|&(step, lane, _)| (step, lane))
+    } else if options.reverse {
+        // Independent lanes (rows) run last first in a reverse scan.
+        failures.into_iter().next_back()
     } else {
         failures.into_iter().next()
     };

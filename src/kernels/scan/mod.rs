@@ -17,7 +17,7 @@ use crate::kernels::bits::Bits;
 use crate::kernels::ops::{Arith, ScanOp};
 use crate::policy::{NullPolicy, OutputNulls};
 use interleaved::scan_interleaved;
-use runs::{scan_lane, scan_lanes, scan_rows};
+use runs::{in_scan_order, scan_lane, scan_lanes, scan_rows};
 
 /// Elements per block: a block of float64 results stays well inside L1.
 const BLOCK: usize = 2048;
@@ -175,7 +175,8 @@ where
         } => scan_rows(config, source, validity, outer, len, out, &mut out_validity),
         Layout::Strided { outer, len, inner } => {
             let mut fresh = ScanState::new(if outer == 1 { 0 } else { inner }, config.op.neutral());
-            for o in 0..outer {
+            // Groups run last first in a reverse scan, as the lanes of `scan_lanes`.
+            for o in in_scan_order(0..outer, config.reverse) {
                 let lanes = if outer == 1 {
                     assert_eq!(state.lanes(), inner, "one state per interleaved lane");
                     &mut *state
@@ -211,8 +212,8 @@ where
 
 /// The element ranges of a list column's lanes, relative to its first offset.
 fn list_ranges(
-    offsets: impl Iterator<Item = usize> + Clone,
-) -> impl Iterator<Item = std::ops::Range<usize>> {
+    offsets: impl DoubleEndedIterator<Item = usize> + ExactSizeIterator + Clone,
+) -> impl DoubleEndedIterator<Item = std::ops::Range<usize>> {
     let base = offsets.clone().next().unwrap_or(0);
     offsets
         .clone()

@@ -8,16 +8,18 @@ use crate::kernels::bits::{Bits, set_range};
 use crate::kernels::ops::{Arith, ScanOp};
 use crate::policy::NullPolicy;
 
-/// Independent lanes over the given ranges of consecutive elements.
+/// Independent lanes over the given ranges of consecutive elements, the last first in a
+/// reverse scan (a reverse scan runs through the column from its end, so its first
+/// failure is the same whether the column comes whole or in chunks pushed last first).
 pub(super) fn scan_lanes<T: Arith, O: ScanOp<T>>(
     config: &Scan<O>,
     source: &dyn Source<T>,
     validity: Option<Bits<'_>>,
-    ranges: impl Iterator<Item = std::ops::Range<usize>>,
+    ranges: impl DoubleEndedIterator<Item = std::ops::Range<usize>>,
     out: &mut [T],
     out_validity: &mut Option<&mut [u8]>,
 ) -> Result<(), usize> {
-    for range in ranges {
+    for range in in_scan_order(ranges, config.reverse) {
         let mut lane = Lane::fresh(config.op.neutral());
         scan_lane(
             config,
@@ -60,7 +62,8 @@ pub(super) fn scan_rows<T: Arith, O: ScanOp<T>>(
     }
     let rows_per_block = BLOCK / len;
     let fill = config.fill();
-    for first_row in (0..outer).step_by(rows_per_block) {
+    // Rows (and blocks of rows) run last first in a reverse scan, as in `scan_lanes`.
+    for first_row in in_scan_order((0..outer).step_by(rows_per_block), config.reverse) {
         let rows = rows_per_block.min(outer - first_row);
         let (start, end) = (first_row * len, (first_row + rows) * len);
         if direct.is_none() && source.load(start, &mut out[start..end]).is_err() {
@@ -71,7 +74,7 @@ pub(super) fn scan_rows<T: Arith, O: ScanOp<T>>(
             continue;
         }
         let block = &mut out[start..end];
-        for (r, row) in block.chunks_exact_mut(len).enumerate() {
+        for (r, row) in in_scan_order(block.chunks_exact_mut(len).enumerate(), config.reverse) {
             let at = start + r * len;
             let input = direct.map_or(Input::Loaded, |values| Input::Slice(&values[at..at + len]));
             let row_validity = validity.map(|v| v.slice(at, len));
