@@ -12,6 +12,7 @@ mod cluster;
 mod demo;
 mod guard;
 mod output;
+mod parquet_output;
 mod progress;
 mod tables;
 

@@ -18,9 +18,9 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::ipc::writer::FileWriter;
 use datafusion::arrow::json::LineDelimitedWriter;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::file::properties::WriterProperties;
 
+use crate::parquet_output::ParquetOutput;
 use crate::tables::{ACCEPTED_EXTENSIONS, Format};
 
 /// Set (to anything) to use a named temporary even where `O_TMPFILE` works: for the tests
@@ -37,7 +37,7 @@ pub struct Output {
 }
 
 enum Writer {
-    Parquet(ArrowWriter<File>),
+    Parquet(ParquetOutput),
     Csv(csv::Writer<BufWriter<File>>),
     JsonLines(LineDelimitedWriter<BufWriter<File>>),
     ArrowIpc(FileWriter<BufWriter<File>>),
@@ -89,9 +89,7 @@ impl Output {
         let temporary = Temporary::create(target).map_err(|e| fail(&e))?;
         let file = temporary.file().try_clone().map_err(|e| fail(&e))?;
         let writer = match format {
-            Format::Parquet => ArrowWriter::try_new(file, schema.clone(), Some(parquet))
-                .map(Writer::Parquet)
-                .map_err(|e| e.to_string()),
+            Format::Parquet => ParquetOutput::try_new(file, schema, parquet).map(Writer::Parquet),
             Format::Csv => Ok(Writer::Csv(
                 csv::WriterBuilder::new()
                     .with_header(true)
@@ -115,7 +113,7 @@ impl Output {
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
         let result = match self.writer.as_mut() {
-            Some(Writer::Parquet(w)) => w.write(batch).map_err(|e| e.to_string()),
+            Some(Writer::Parquet(w)) => w.write(batch),
             Some(Writer::Csv(w)) => w.write(batch).map_err(|e| e.to_string()),
             Some(Writer::JsonLines(w)) => w.write(batch).map_err(|e| e.to_string()),
             Some(Writer::ArrowIpc(w)) => w.write(batch).map_err(|e| e.to_string()),
@@ -127,7 +125,7 @@ impl Output {
     /// Completes the file and puts it in the target's place.
     pub fn finish(mut self) -> Result<(), String> {
         let closed = match self.writer.take() {
-            Some(Writer::Parquet(w)) => w.close().map(drop).map_err(|e| e.to_string()),
+            Some(Writer::Parquet(w)) => w.finish(),
             Some(Writer::Csv(w)) => w.into_inner().flush().map_err(|e| e.to_string()),
             Some(Writer::JsonLines(mut w)) => w
                 .finish()
