@@ -14,7 +14,7 @@ pub enum Command {
     /// `--version`.
     Version,
     /// `sql QUERY [--table NAME=PATH]... [--ordered NAME=COLUMNS]... [--output PATH]
-    /// [--memory-limit SIZE] [--spill-dir DIR]`.
+    /// [--memory-limit SIZE] [--spill-dir DIR] [--partitions N]`.
     Sql(SqlArgs),
     /// `scheduler [--bind ADDR]`: a Ballista scheduler that knows the cumulus functions.
     Scheduler {
@@ -55,6 +55,9 @@ pub struct SqlArgs {
     /// machine's memory), `Some(None)` for `none`.
     pub memory_limit: Option<Option<usize>>,
     pub spill_dir: Option<PathBuf>,
+    /// `--partitions N`: how many partitions the query is planned with; `None`: one per
+    /// core (DataFusion's default).
+    pub partitions: Option<usize>,
     /// `--cluster df://HOST:PORT`: run on the Ballista cluster whose scheduler is there.
     pub cluster: Option<String>,
 }
@@ -92,9 +95,12 @@ OPTIONS (for sql)
                       spill to disk: bytes, or a number with K, M, G or T (powers of
                       1024), or none; default: half of the machine's memory
   --spill-dir DIR     where spill files go (default: the system's temporary directory)
+  --partitions N      plan the query with N partitions (default: one per core). Input
+                      whose order is declared (--ordered, sorting_columns) streams
+                      fastest with 1: no repartitioning, no merge back into order
   --cluster df://HOST:PORT
                       run the query on the Ballista cluster whose scheduler is there
-                      (not with --ordered, --memory-limit or --spill-dir)
+                      (not with --ordered, --memory-limit, --spill-dir or --partitions)
 
 ON A CLUSTER (Ballista; the command must be built with its `ballista` feature)
   cumulus scheduler --bind 0.0.0.0:50050                                 # one machine
@@ -177,6 +183,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
     let mut output = None;
     let mut memory_limit = None;
     let mut spill_dir = None;
+    let mut partitions = None;
     let mut cluster = None;
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| {
@@ -215,6 +222,21 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                     return Err("--spill-dir given twice".to_string());
                 }
             }
+            "--partitions" => {
+                let text = value("--partitions")?;
+                let n = text
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| {
+                        format!(
+                            "--partitions '{text}' is not a count; accepted: a whole number from 1"
+                        )
+                    })?;
+                if partitions.replace(n).is_some() {
+                    return Err("--partitions given twice".to_string());
+                }
+            }
             "--cluster" => {
                 let url = parse_cluster(&value("--cluster")?)?;
                 if cluster.replace(url).is_some() {
@@ -224,7 +246,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "-h" | "--help" => return Ok(Command::Help),
             flag if flag.starts_with("--") => {
                 return Err(format!(
-                    "unknown option '{flag}'; accepted: --table NAME=PATH, --ordered NAME=COLUMNS, --output PATH, --memory-limit SIZE, --spill-dir DIR, --cluster df://HOST:PORT"
+                    "unknown option '{flag}'; accepted: --table NAME=PATH, --ordered NAME=COLUMNS, --output PATH, --memory-limit SIZE, --spill-dir DIR, --partitions N, --cluster df://HOST:PORT"
                 ));
             }
             text if query.is_none() => query = Some(text.to_string()),
@@ -249,6 +271,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             ("--ordered", !orders.is_empty()),
             ("--memory-limit", memory_limit.is_some()),
             ("--spill-dir", spill_dir.is_some()),
+            ("--partitions", partitions.is_some()),
         ];
         if let Some((flag, _)) = local_only.iter().find(|(_, given)| *given) {
             return Err(format!(
@@ -263,6 +286,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         output,
         memory_limit,
         spill_dir,
+        partitions,
         cluster,
     }))
 }
@@ -496,6 +520,7 @@ mod tests {
                 output: Some("o.parquet".into()),
                 memory_limit: None,
                 spill_dir: None,
+                partitions: None,
                 cluster: None,
             }))
         );
@@ -506,11 +531,22 @@ mod tests {
             "1.5G",
             "--spill-dir",
             "/tmp/s",
+            "--partitions",
+            "1",
         ]) else {
             panic!("parses")
         };
         assert_eq!(limited.memory_limit, Some(Some(3 << 29)));
         assert_eq!(limited.spill_dir, Some("/tmp/s".into()));
+        assert_eq!(limited.partitions, Some(1));
+        for bad in ["0", "-1", "two", ""] {
+            assert!(
+                parse_args(&["sql", "q", "--partitions", bad])
+                    .unwrap_err()
+                    .contains("accepted: a whole number from 1"),
+                "{bad}"
+            );
+        }
         let Ok(Command::Sql(ordered)) = parse_args(&[
             "sql",
             "q",

@@ -182,6 +182,7 @@ fn etl_context(args: &SqlArgs) -> Result<SessionContext, String> {
         settings.memory_limit = limit;
     }
     settings.spill_dir.clone_from(&args.spill_dir);
+    settings.target_partitions = args.partitions;
     cumulus::datafusion::etl_context(&settings).map_err(|e| one_line(&e))
 }
 

@@ -61,6 +61,42 @@ fn an_ordered_result_records_its_order_and_an_unordered_one_does_not() {
     assert!(order.iter().all(Vec::is_empty), "{order:?}");
 }
 
+/// `--partitions 1` plans the query in one partition: rows in time order then stream
+/// through the hash-state window with no repartitioning and no merge, and the file is the
+/// one the default plan (a partition per core) writes.
+#[test]
+fn one_partition_writes_the_same_file() {
+    let dir = temp();
+    write_file(&dir.path().join("in-order.csv"), &sample(5000));
+    let query = "SELECT g, i, cumsum(f) OVER (PARTITION BY g ORDER BY i) AS c FROM t";
+    let run = |extra: &[&str], out: &str| {
+        let mut args = vec![
+            "sql",
+            query,
+            "--table",
+            "t=in-order.csv",
+            "--ordered",
+            "t=i",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--output", out]);
+        let output = cumulus(&args, dir.path());
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    run(&["--partitions", "1"], "one.parquet");
+    run(&[], "default.parquet");
+    assert_eq!(
+        rows(&dir.path().join("one.parquet")),
+        rows(&dir.path().join("default.parquet"))
+    );
+    let order = declared_order(&dir.path().join("one.parquet"));
+    assert!(order.iter().all(|g| g == &[(1, false)]), "{order:?}");
+    assert_fails_with(
+        &cumulus(&["sql", query, "--partitions", "0"], dir.path()),
+        "accepted: a whole number from 1",
+    );
+}
+
 #[test]
 fn a_declared_order_saves_nothing_wrong_and_a_broken_one_is_an_error() {
     let dir = temp();
