@@ -166,6 +166,9 @@ async fn an_order_declared_in_sql_is_used_and_checked() {
     );
     assert!(shown.contains("OrderCheckExec"), "{shown}");
     assert!(!shown.contains("SortExec"), "{shown}");
+    // One partition in time order streams as it is: no split by key, no merge back.
+    assert!(!shown.contains("RepartitionExec"), "{shown}");
+    assert!(!shown.contains("SortPreservingMergeExec"), "{shown}");
     let out = query(&ctx, &format!("{} ORDER BY t", sql("good")))
         .await
         .unwrap();
