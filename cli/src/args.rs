@@ -96,8 +96,8 @@ OPTIONS (for sql)
                       1024), or none; default: half of the machine's memory
   --spill-dir DIR     where spill files go (default: the system's temporary directory)
   --partitions N      plan the query with N partitions (default: one per core). Input
-                      whose order is declared (--ordered, sorting_columns) streams
-                      fastest with 1: no repartitioning, no merge back into order
+                      declared grouped by the window's keys (--ordered, sorting_columns)
+                      streams fastest with 1: no repartitioning, no merge back into order
   --cluster df://HOST:PORT
                       run the query on the Ballista cluster whose scheduler is there
                       (not with --ordered, --memory-limit, --spill-dir or --partitions)
