@@ -4,38 +4,101 @@
 //! `ArrowWriter` encodes every column of a row group one after the other on the thread
 //! that calls it; for a files-to-files job that thread is the one waiting for the query,
 //! so encoding and the query take turns. Here the calling thread only splits batches into
-//! leaf columns (references, no copy) and hands them on; the file has the same schema,
-//! row groups, properties (compression, sorting columns) and Arrow schema metadata as
-//! `ArrowWriter` would write, which is used to set it up.
+//! leaf columns (references, no copy) and hands them on, and a row group that is full is
+//! handed to a closing thread, which waits for its encoders and appends it to the file
+//! while the next row group fills. The file has the same schema, row groups, properties
+//! (compression, sorting columns) and Arrow schema metadata as `ArrowWriter` would write,
+//! which is used to set it up.
 //!
-//! Memory: at most one row group of input is held (the arrays the encoders have not
-//! consumed yet, plus their encoded pages), as with `ArrowWriter`.
+//! Memory: at most two row groups of input are held (the one filling and the one closing:
+//! the arrays their encoders have not consumed yet, plus their encoded pages);
+//! `ArrowWriter` holds one.
 
 use std::fs::File;
 use std::sync::Arc;
-use std::sync::mpsc::{Sender, channel};
+use std::sync::mpsc::{Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
+use cumulus::datafusion::without_dictionary_where_distinct;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_writer::{
     ArrowColumnChunk, ArrowLeafColumn, ArrowRowGroupWriterFactory, compute_leaves,
 };
+use datafusion::parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::file::writer::SerializedFileWriter;
 
-/// A Parquet file being written; see the module documentation.
+/// A Parquet file being written; see the module documentation. The file is set up when
+/// the first rows come: their values decide which columns are dictionary-encoded
+/// ([`cumulus::datafusion::without_dictionary_where_distinct`]).
 pub struct ParquetOutput {
     schema: SchemaRef,
-    file: SerializedFileWriter<File>,
+    /// Before the first rows: the file and the properties it will be written with.
+    waiting: Option<(File, WriterProperties)>,
+    /// From the first rows on.
+    writer: Option<Writer>,
+}
+
+impl ParquetOutput {
+    /// A writer of `file` with `schema` and `properties`.
+    pub fn try_new(
+        file: File,
+        schema: &SchemaRef,
+        properties: WriterProperties,
+    ) -> Result<Self, String> {
+        // What ArrowWriter would refuse, refused now rather than at the first rows.
+        ArrowSchemaConverter::new()
+            .convert(schema)
+            .map_err(|e| e.to_string())?;
+        Ok(ParquetOutput {
+            schema: Arc::clone(schema),
+            waiting: Some((file, properties)),
+            writer: None,
+        })
+    }
+
+    /// Hands `batch` to the encoders, closing row groups as they fill.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        if let Some((file, properties)) = self.waiting.take() {
+            let properties = without_dictionary_where_distinct(properties, batch);
+            self.writer = Some(Writer::try_new(file, &self.schema, properties)?);
+        }
+        match &mut self.writer {
+            Some(writer) => writer.write(batch),
+            None => Err("the Parquet writer stopped on an earlier error".into()),
+        }
+    }
+
+    /// Encodes what is left and writes the footer.
+    pub fn finish(self) -> Result<(), String> {
+        match (self.writer, self.waiting) {
+            (Some(writer), _) => writer.finish(),
+            (None, Some((file, properties))) => {
+                Writer::try_new(file, &self.schema, properties)?.finish()
+            }
+            (None, None) => Err("the Parquet writer stopped on an earlier error".into()),
+        }
+    }
+}
+
+/// The file set up and its row groups being encoded.
+struct Writer {
+    schema: SchemaRef,
     factory: ArrowRowGroupWriterFactory,
     row_group_rows: usize,
     /// The row group being encoded, if any rows were written since the last one closed.
     current: Option<RowGroup>,
-    /// Row groups closed so far (the index of the next one).
+    /// Row groups handed on so far (the index of the next one).
     row_groups: usize,
+    /// Full row groups go there, in order; `None` once finished.
+    closing: Option<SyncSender<RowGroup>>,
+    /// The thread that owns the file: it appends the row groups and writes the footer.
+    closer: JoinHandle<Result<(), String>>,
 }
 
 /// The encoders of one row group: a thread per leaf column, fed through a channel.
@@ -47,9 +110,8 @@ struct RowGroup {
 /// A thread encoding one leaf column of a row group into a column chunk.
 type Encoder = JoinHandle<Result<ArrowColumnChunk, ParquetError>>;
 
-impl ParquetOutput {
-    /// A writer of `file` with `schema` and `properties`.
-    pub fn try_new(
+impl Writer {
+    fn try_new(
         file: File,
         schema: &SchemaRef,
         properties: WriterProperties,
@@ -65,18 +127,30 @@ impl ParquetOutput {
         let writer = ArrowWriter::try_new(file, Arc::clone(schema), Some(properties))
             .map_err(|e| e.to_string())?;
         let (file, factory) = writer.into_serialized_writer().map_err(|e| e.to_string())?;
-        Ok(ParquetOutput {
+        // A rendezvous: a full row group waits until the one before it is in the file.
+        let (closing, full) = sync_channel::<RowGroup>(0);
+        let closer = std::thread::Builder::new()
+            .name("parquet-row-groups".into())
+            .spawn(move || {
+                let mut file = file;
+                for group in full {
+                    append(&mut file, group)?;
+                }
+                file.close().map(drop).map_err(|e| e.to_string())
+            })
+            .map_err(|e| format!("cannot start the Parquet row group writer: {e}"))?;
+        Ok(Writer {
             schema: Arc::clone(schema),
-            file,
             factory,
             row_group_rows,
             current: None,
             row_groups: 0,
+            closing: Some(closing),
+            closer,
         })
     }
 
-    /// Hands `batch` to the encoders, closing row groups as they fill.
-    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
         let mut offset = 0;
         while offset < batch.num_rows() {
             let group = match self.current.as_mut() {
@@ -105,10 +179,12 @@ impl ParquetOutput {
         Ok(())
     }
 
-    /// Encodes what is left and writes the footer.
-    pub fn finish(mut self) -> Result<(), String> {
+    fn finish(mut self) -> Result<(), String> {
         self.close_row_group()?;
-        self.file.close().map(drop).map_err(|e| e.to_string())
+        drop(self.closing.take());
+        self.closer
+            .join()
+            .map_err(|_| "the Parquet row group writer failed unexpectedly".to_string())?
     }
 
     fn start_row_group(&self) -> Result<RowGroup, String> {
@@ -133,30 +209,47 @@ impl ParquetOutput {
         Ok(RowGroup { encoders, rows: 0 })
     }
 
-    /// Waits for the encoders of the current row group and appends it to the file.
+    /// Hands the current row group to the closing thread.
     fn close_row_group(&mut self) -> Result<(), String> {
         let Some(group) = self.current.take() else {
             return Ok(());
         };
-        let mut chunks = Vec::with_capacity(group.encoders.len());
-        for (handle, sender) in group.encoders {
-            drop(sender);
-            let chunk = handle
-                .join()
-                .map_err(|_| "a Parquet column encoder failed unexpectedly".to_string())?
-                .map_err(|e| e.to_string())?;
-            chunks.push(chunk);
-        }
-        let mut row_group = self.file.next_row_group().map_err(|e| e.to_string())?;
-        for chunk in chunks {
-            chunk
-                .append_to_row_group(&mut row_group)
-                .map_err(|e| e.to_string())?;
-        }
-        row_group.close().map_err(|e| e.to_string())?;
         self.row_groups += 1;
-        Ok(())
+        let sent = match &self.closing {
+            Some(closing) => closing.send(group).is_ok(),
+            None => false,
+        };
+        if sent {
+            return Ok(());
+        }
+        // The closing thread stopped: its error says why.
+        drop(self.closing.take());
+        let closer = std::mem::replace(&mut self.closer, std::thread::spawn(|| Ok(())));
+        match closer.join() {
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(())) | Err(_) => Err("the Parquet row group writer failed unexpectedly".into()),
+        }
     }
+}
+
+/// Waits for the encoders of `group` and appends it to `file`.
+fn append(file: &mut SerializedFileWriter<File>, group: RowGroup) -> Result<(), String> {
+    let mut chunks = Vec::with_capacity(group.encoders.len());
+    for (handle, sender) in group.encoders {
+        drop(sender);
+        let chunk = handle
+            .join()
+            .map_err(|_| "a Parquet column encoder failed unexpectedly".to_string())?
+            .map_err(|e| e.to_string())?;
+        chunks.push(chunk);
+    }
+    let mut row_group = file.next_row_group().map_err(|e| e.to_string())?;
+    for chunk in chunks {
+        chunk
+            .append_to_row_group(&mut row_group)
+            .map_err(|e| e.to_string())?;
+    }
+    row_group.close().map(drop).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -257,6 +350,50 @@ mod tests {
         let read = datafusion::arrow::compute::concat_batches(&schema, &read).unwrap();
         let written = datafusion::arrow::compute::concat_batches(&schema, &batches).unwrap();
         assert_eq!(read, written);
+    }
+
+    /// The first rows decide: a column of keys keeps its dictionary, a column of distinct
+    /// values is written plain; the rows read back as written.
+    #[test]
+    fn distinct_columns_are_written_plain() {
+        use datafusion::arrow::array::Int64Array;
+        use datafusion::parquet::basic::Encoding;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("g", DataType::Int32, false),
+            Field::new("t", DataType::Int64, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Int32Array::from_iter_values((0..5000).map(|i| i % 10))),
+                Arc::new(Int64Array::from_iter_values(0..5000)),
+            ],
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.parquet");
+        let properties = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(2048))
+            .build();
+        let mut writer =
+            ParquetOutput::try_new(File::create(&path).unwrap(), &schema, properties).unwrap();
+        writer.write(&batch.slice(0, 3000)).unwrap();
+        writer.write(&batch.slice(3000, 2000)).unwrap();
+        writer.finish().unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
+        for group in reader.metadata().row_groups() {
+            let dictionary = |i: usize| {
+                group
+                    .column(i)
+                    .encodings()
+                    .any(|e| e == Encoding::RLE_DICTIONARY)
+            };
+            assert!(dictionary(0), "g: keys keep their dictionary");
+            assert!(!dictionary(1), "t: distinct values are plain");
+        }
+        let read: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
+        let read = datafusion::arrow::compute::concat_batches(&schema, &read).unwrap();
+        assert_eq!(read, batch);
     }
 
     #[test]

@@ -273,7 +273,7 @@ pub use call::Cumulative;
 pub use errors::{cumulus_error, explain_error};
 pub use etl::{
     EtlSettings, default_memory_limit, etl_context, ordered_output, parquet_writer_properties,
-    sorting_columns,
+    sorting_columns, without_dictionary_where_distinct,
 };
 pub use exec::CumulativeWindowAggExec;
 pub use functions::{
