@@ -17,8 +17,9 @@ use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSe
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::windows::WindowAggExec;
 use datafusion::physical_plan::{
-    ChildStats, DisplayAs, DisplayFormatType, ExecutionPlan, InputDistributionRequirements,
-    PhysicalExpr, PlanProperties, ReplaceChildrenOptions, StatisticsArgs,
+    ChildStats, DisplayAs, DisplayFormatType, Distribution, ExecutionPlan, ExecutionPlanProperties,
+    InputDistributionRequirements, PhysicalExpr, PlanProperties, ReplaceChildrenOptions,
+    StatisticsArgs,
 };
 
 use super::errors::exec_error;
@@ -78,6 +79,8 @@ pub struct CumulativeWindowAggExec {
     window: Arc<WindowAggExec>,
     /// The window's properties, except that the output is emitted incrementally.
     properties: Arc<PlanProperties>,
+    /// See [`CumulativeWindowAggExec::streams_one_partition`].
+    one_partition: bool,
     metrics: ExecutionPlanMetricsSet,
 }
 
@@ -142,11 +145,68 @@ impl CumulativeWindowAggExec {
             .as_ref()
             .clone()
             .with_emission_type(EmissionType::Incremental);
+        let one_partition = !first.partition_by().is_empty()
+            && window.input().output_partitioning().partition_count() == 1
+            && input_sorted_for(&window)?;
         Ok(Some(CumulativeWindowAggExec {
             window,
             properties: Arc::new(properties),
+            one_partition,
             metrics: ExecutionPlanMetricsSet::new(),
         }))
+    }
+
+    /// Whether the rows come as one partition already sorted by the PARTITION BY keys and
+    /// then the ORDER BY keys (a file declared in that order): the operator then asks for
+    /// them as they are, one partition, instead of having them split by key onto several
+    /// and merged back into order after it. Splitting costs more than the second core
+    /// gives: 10^7 rows of 1000 groups, Parquet to Parquet, took 0.63 s in one partition
+    /// and 0.92 s in two (whole process, 2 cores).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use cumulus::datafusion::{CumulativeWindowAggExec, register};
+    /// use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch};
+    /// use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    /// use datafusion::datasource::MemTable;
+    /// use datafusion::prelude::*;
+    ///
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let schema = Arc::new(Schema::new(vec![
+    ///     Field::new("g", DataType::Int64, false),
+    ///     Field::new("t", DataType::Int64, false),
+    ///     Field::new("x", DataType::Float64, false),
+    /// ]));
+    /// let batch = RecordBatch::try_new(schema.clone(), vec![
+    ///     Arc::new(Int64Array::from(vec![1, 1, 2])),
+    ///     Arc::new(Int64Array::from(vec![1, 2, 1])),
+    ///     Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0])),
+    /// ])?;
+    /// // One partition, declared in (g, t) order.
+    /// let table = MemTable::try_new(schema, vec![vec![batch]])?
+    ///     .with_sort_order(vec![vec![col("g").sort(true, false), col("t").sort(true, false)]]);
+    /// let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(4));
+    /// register(&ctx)?;
+    /// ctx.register_table("trades", Arc::new(table))?;
+    /// let plan = ctx
+    ///     .sql("SELECT cumsum(x) OVER (PARTITION BY g ORDER BY t) FROM trades")
+    ///     .await?
+    ///     .create_physical_plan()
+    ///     .await?;
+    /// let mut found = None;
+    /// datafusion::common::tree_node::TreeNode::apply(&plan, |node| {
+    ///     if let Some(w) = node.downcast_ref::<CumulativeWindowAggExec>() {
+    ///         found = Some(w.streams_one_partition());
+    ///     }
+    ///     Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    /// })?;
+    /// assert_eq!(found, Some(true));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn streams_one_partition(&self) -> bool {
+        self.one_partition
     }
 
     /// The `WindowAggExec` this operator runs in place of.
@@ -183,6 +243,28 @@ impl CumulativeWindowAggExec {
             None => Ok(Arc::new(window.clone())),
         }
     }
+}
+
+/// Whether `window`'s input is sorted as the window requires: by the PARTITION BY keys,
+/// then the ORDER BY keys.
+pub(super) fn input_sorted_for(window: &WindowAggExec) -> Result<bool> {
+    let Some(requirement) = window
+        .required_input_ordering()
+        .into_iter()
+        .next()
+        .flatten()
+    else {
+        return Ok(true);
+    };
+    let eq = window.input().equivalence_properties();
+    Ok(requirement
+        .into_alternatives()
+        .0
+        .into_iter()
+        .next()
+        .map(|lex| eq.ordering_satisfy_requirement(lex))
+        .transpose()?
+        .unwrap_or(true))
 }
 
 /// The operation and a fresh scanner for `expr`, when it is a cumulus function scanning
@@ -256,10 +338,16 @@ impl ExecutionPlan for CumulativeWindowAggExec {
     }
 
     fn input_distribution_requirements(&self) -> InputDistributionRequirements {
+        if self.one_partition {
+            return InputDistributionRequirements::new(vec![Distribution::SinglePartition]);
+        }
         self.window.input_distribution_requirements()
     }
 
     fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        if self.one_partition {
+            return vec![false];
+        }
         self.window.benefits_from_input_partitioning()
     }
 

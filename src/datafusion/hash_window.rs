@@ -32,7 +32,7 @@ use datafusion::physical_plan::{
     ReplaceChildrenOptions, StatisticsArgs,
 };
 
-use super::exec::forward_scanner;
+use super::exec::{forward_scanner, input_sorted_for};
 use super::keyed::{KeyedScan, sort_and_scan};
 use super::keys::OrderKeys;
 
@@ -281,27 +281,12 @@ impl CumulativeHashWindowExec {
         let eq = input.equivalence_properties();
         // Sorted on (PARTITION BY, ORDER BY) already: the run-by-run streaming operator
         // needs no hashing.
-        if let Some(requirement) = window
-            .required_input_ordering()
-            .into_iter()
-            .next()
-            .flatten()
+        if input_sorted_for(window)?
+            && window
+                .partition_by_sort_keys()
+                .is_ok_and(|k| k.len() == first.partition_by().len())
         {
-            let sorted = requirement
-                .into_alternatives()
-                .0
-                .into_iter()
-                .next()
-                .map(|lex| eq.ordering_satisfy_requirement(lex))
-                .transpose()?
-                .unwrap_or(true);
-            if sorted
-                && window
-                    .partition_by_sort_keys()
-                    .is_ok_and(|k| k.len() == first.partition_by().len())
-            {
-                return Ok(None);
-            }
+            return Ok(None);
         }
         let ordered = match order_requirement(first.as_ref()) {
             None => true,

@@ -122,9 +122,17 @@ impl PhysicalOptimizerRule for CumulativeHashWindowRule {
             let Some(window) = node.downcast_ref::<WindowAggExec>() else {
                 return Ok(Transformed::no(node));
             };
-            match CumulativeHashWindowExec::from_window(window, self.sorts)? {
-                Some(exec) => Ok(Transformed::yes(Arc::new(exec) as Arc<dyn ExecutionPlan>)),
-                None => Ok(Transformed::no(node)),
+            if let Some(exec) = CumulativeHashWindowExec::from_window(window, self.sorts)? {
+                return Ok(Transformed::yes(Arc::new(exec) as Arc<dyn ExecutionPlan>));
+            }
+            // One partition already sorted by (PARTITION BY, ORDER BY): the streaming
+            // operator now, so that its requirement (that one partition) is what
+            // EnsureRequirements sees, and the rows are not split by key.
+            match CumulativeWindowAggExec::try_new(Arc::new(window.clone()))? {
+                Some(exec) if exec.streams_one_partition() => {
+                    Ok(Transformed::yes(Arc::new(exec) as Arc<dyn ExecutionPlan>))
+                }
+                _ => Ok(Transformed::no(node)),
             }
         })
         .map(|t| t.data)

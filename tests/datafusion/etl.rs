@@ -258,6 +258,82 @@ async fn written_results_record_their_order() {
     }
 }
 
+/// A file declared in (PARTITION BY, ORDER BY) order streams through the window as it
+/// is, in its one partition: no split by key, no merge back, no sort. The results equal
+/// those of the same rows without the declaration (the hash-state window), bit for bit,
+/// and the plan's order is the file's.
+#[tokio::test]
+async fn a_file_declared_grouped_streams_in_one_partition() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = rows_in_time_order(6000, 40, 3);
+    let order = arrow::compute::lexsort_to_indices(
+        &[
+            arrow::compute::SortColumn {
+                values: Arc::clone(rows.column(0)),
+                options: None,
+            },
+            arrow::compute::SortColumn {
+                values: Arc::clone(rows.column(1)),
+                options: None,
+            },
+        ],
+        None,
+    )
+    .unwrap();
+    let grouped = arrow::compute::take_record_batch(&rows, &order).unwrap();
+    let g_t = |i: i32| SortingColumn {
+        column_idx: i,
+        descending: false,
+        nulls_first: false,
+    };
+    let declared = dir.path().join("declared.parquet");
+    let undeclared = dir.path().join("undeclared.parquet");
+    write_parquet(&declared, &grouped, Some(vec![g_t(0), g_t(1)]));
+    write_parquet(&undeclared, &grouped, None);
+    let ctx = etl_context(&EtlSettings {
+        target_partitions: Some(4),
+        ..Default::default()
+    })
+    .unwrap();
+    for (name, path) in [("declared", &declared), ("undeclared", &undeclared)] {
+        ctx.register_parquet(name, path.to_str().unwrap(), Default::default())
+            .await
+            .unwrap();
+    }
+    let sql = |table: &str| {
+        format!(
+            "SELECT g, t, cumsum(x) OVER (PARTITION BY g ORDER BY t) AS c, \
+             cummax(x, 'skip') OVER (PARTITION BY g ORDER BY t) AS m FROM {table}"
+        )
+    };
+    let plan = ctx
+        .sql(&sql("declared"))
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let shown = displayable(plan.as_ref()).indent(false).to_string();
+    assert!(shown.contains("CumulativeWindowAggExec"), "{shown}");
+    for absent in ["RepartitionExec", "SortPreservingMergeExec", "SortExec"] {
+        assert!(!shown.contains(absent), "{absent}: {shown}");
+    }
+    assert_eq!(plan.output_partitioning().partition_count(), 1);
+    assert_eq!(sorting_columns(&plan), Some(vec![g_t(0), g_t(1)]));
+    let ours = query(&ctx, &sql("declared")).await.unwrap();
+    let theirs = query(&ctx, &format!("{} ORDER BY g, t", sql("undeclared")))
+        .await
+        .unwrap();
+    assert_eq!(ours.num_rows(), 6000);
+    for i in 0..ours.num_columns() {
+        assert_same(
+            theirs.column(i),
+            ours.column(i),
+            ours.schema().field(i).name(),
+        );
+    }
+}
+
 /// The spill metrics of the hash-state window nodes of an executed plan.
 fn spilled_rows(plan: &Arc<dyn ExecutionPlan>) -> usize {
     let mut rows = 0;
