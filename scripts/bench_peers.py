@@ -94,6 +94,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--python-only", action="store_true",
         help="the Python side only: peers and the Python package, no Rust benchmark "
              "build (writes bench/results-python.md, leaves the README alone)")
+    parser.add_argument(
+        "--only", metavar="OP:DTYPE", action="append", default=[],
+        help="only the 1-D cases of this operation and input type (repeatable, e.g. "
+             "--only cumsum:int64); the results go to a file ending in -only.md")
     return parser.parse_args(argv)
 
 
@@ -801,7 +805,8 @@ def run_context(args: argparse.Namespace, started: float, load_before: float
                 ) -> dict[str, str]:
     return {
         "command": "python3 scripts/bench_peers.py" + (" --quick" if args.quick else "")
-        + (" --python-only" if args.python_only else ""),
+        + (" --python-only" if args.python_only else "")
+        + "".join(f" --only {item}" for item in args.only),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "duration": f"{(time.monotonic() - started) / 60:.1f} min",
         "machine": f"{platform.platform()}; {cpu_model()}, {os.cpu_count()} cores, "
@@ -822,6 +827,12 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     executable = build_example(plan) if plan.rust else None
     cases = build_cases(plan)
+    if args.only:
+        wanted = {tuple(item.split(":", 1)) for item in args.only}
+        cases = [c for c in cases if not c.shape and (c.op, c.dtype) in wanted]
+        if not cases:
+            sys.exit(f"--only {args.only}: no such case")
+        plan = replace(plan, results=plan.results.with_name(plan.results.stem + "-only.md"))
     print(f"generating {plan.rows:,} rows (seed {SEED})", file=sys.stderr)
     inputs = generate(plan)
     shutil.rmtree(DATA_DIR, ignore_errors=True)
@@ -843,7 +854,7 @@ def main() -> None:
     print(text)
     print(f"written to {plan.results.relative_to(REPO_ROOT)}", file=sys.stderr)
     wrong = mismatches(timings, "cumulus")
-    if plan.release and plan.rust and not wrong:
+    if plan.release and plan.rust and not wrong and not args.only:
         update_readme(readme_section(cases, timings, context))
         print("README.md's Performance section updated", file=sys.stderr)
     if wrong:

@@ -47,7 +47,28 @@ __all__ = [
     "cumsum",
     "nancumprod",
     "nancumsum",
+    "result_pool_usage",
+    "set_result_pool_limit",
 ]
+
+
+def set_result_pool_limit(limit: int) -> int:
+    """Sets the most bytes of freed results that cumulus keeps for its next results.
+
+    A NumPy result of 4 MiB or more is allocated by cumulus' own NumPy memory handler:
+    when Python frees it, up to 4 such blocks and ``limit`` bytes in all (512 MiB by
+    default) are kept, and a later result of about the same size reuses them instead of
+    having the kernel map and zero fresh pages, which costs more than the scan. Results
+    own their memory as NumPy's do. ``0`` turns this off and frees what is kept. Returns
+    the previous limit. Linux only; elsewhere results come from ``numpy.empty`` and this
+    returns 0.
+    """
+    return _cumulus.set_result_pool_limit(limit)
+
+
+def result_pool_usage() -> tuple[int, int]:
+    """(blocks, bytes) of freed results kept for reuse now; see ``set_result_pool_limit``."""
+    return _cumulus.result_pool_usage()
 
 
 def _is_arrow(x: Any) -> bool:

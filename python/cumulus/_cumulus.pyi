@@ -58,3 +58,6 @@ def window_function(
 
 def _panic_for_tests() -> None:
     """Panics in Rust on purpose; raises ``RuntimeError`` (tests only)."""
+
+def set_result_pool_limit(limit: int) -> int: ...
+def result_pool_usage() -> tuple[int, int]: ...

@@ -14,6 +14,7 @@ mod errors;
 mod numpy;
 mod options;
 mod plugin;
+mod result_pool;
 
 use pyo3::prelude::*;
 
@@ -32,6 +33,8 @@ fn _cumulus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(numpy::scan_numpy, m)?)?;
     m.add_function(wrap_pyfunction!(arrow::scan_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(result_pool::set_result_pool_limit, m)?)?;
+    m.add_function(wrap_pyfunction!(result_pool::result_pool_usage, m)?)?;
     m.add_function(wrap_pyfunction!(options::normalize_options, m)?)?;
     m.add_function(wrap_pyfunction!(options::default_options, m)?)?;
     m.add_function(wrap_pyfunction!(options::operations, m)?)?;

@@ -415,7 +415,7 @@ fn overlaps(a: &PyUntypedBuffer, b: &PyUntypedBuffer) -> bool {
 }
 
 /// `numpy.empty(shape, dtype, order)` (`numpy.zeros` for bool, whose every byte the
-/// core checks before writing).
+/// core checks before writing), its memory from the result pool (`result_pool.rs`).
 fn allocate<'py>(
     py: Python<'py>,
     shape: &[usize],
@@ -424,7 +424,10 @@ fn allocate<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let numpy = py.import("numpy")?;
     let function = if dtype == "bool" { "zeros" } else { "empty" };
-    numpy.call_method1(function, (PyTuple::new(py, shape)?, dtype, order))
+    let shape = PyTuple::new(py, shape)?;
+    crate::result_pool::with_result_memory(py, || {
+        numpy.call_method1(function, (shape, dtype, order))
+    })
 }
 
 /// The core's wording for an input type it does not scan, with NumPy's name of the type.
