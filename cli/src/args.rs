@@ -95,9 +95,9 @@ OPTIONS (for sql)
                       spill to disk: bytes, or a number with K, M, G or T (powers of
                       1024), or none; default: half of the machine's memory
   --spill-dir DIR     where spill files go (default: the system's temporary directory)
-  --partitions N      plan the query with N partitions (default: one per core). Input
-                      declared grouped by the window's keys (--ordered, sorting_columns)
-                      streams fastest with 1: no repartitioning, no merge back into order
+  --partitions N      plan the query with N partitions (default: one per core). A file
+                      declared in the window's order (--ordered, sorting_columns) streams
+                      through the window in one partition whatever N is
   --cluster df://HOST:PORT
                       run the query on the Ballista cluster whose scheduler is there
                       (not with --ordered, --memory-limit, --spill-dir or --partitions)
