@@ -302,6 +302,8 @@ mod linux {
             // module; slot 211 is `PyArray_GetNDArrayCFeatureVersion` in every NumPy.
             let version: unsafe extern "C" fn() -> u32 =
                 unsafe { std::mem::transmute(*table.add(GET_FEATURE_VERSION)) };
+            // SAFETY: `PyArray_GetNDArrayCFeatureVersion` takes nothing and only returns a
+            // constant.
             if unsafe { version() } < FEATURE_VERSION_1_22 {
                 return Ok(None);
             }

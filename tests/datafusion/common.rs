@@ -162,3 +162,17 @@ pub fn grouped_table(
         .collect();
     RecordBatch::try_new(Arc::new(Schema::new(fields)), shuffled).unwrap()
 }
+
+/// `batch` sorted by its first two columns, ascending (the (g, t) order of a grouped
+/// file).
+pub fn sorted_by_first_two_columns(batch: &RecordBatch) -> RecordBatch {
+    let keys: Vec<arrow::compute::SortColumn> = batch.columns()[..2]
+        .iter()
+        .map(|c| arrow::compute::SortColumn {
+            values: Arc::clone(c),
+            options: None,
+        })
+        .collect();
+    let order = arrow::compute::lexsort_to_indices(&keys, None).unwrap();
+    arrow::compute::take_record_batch(batch, &order).unwrap()
+}

@@ -19,7 +19,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, collect, displayable};
 use datafusion::prelude::SessionContext;
 
-use crate::common::{Lcg, assert_same, error_of, query};
+use crate::common::{Lcg, assert_same, error_of, query, sorted_by_first_two_columns};
 
 /// `rows` rows of (g int32 in `groups` keys, t int64 = the row number, x float64).
 fn rows_in_time_order(rows: usize, groups: u64, seed: u64) -> RecordBatch {
@@ -62,6 +62,19 @@ fn write_parquet(path: &std::path::Path, batch: &RecordBatch, sorting: Option<Ve
             .unwrap();
     }
     writer.close().unwrap();
+}
+
+/// The physical plan of `sql` and its text, indented as `EXPLAIN` shows it.
+async fn physical_plan(ctx: &SessionContext, sql: &str) -> (Arc<dyn ExecutionPlan>, String) {
+    let plan = ctx
+        .sql(sql)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let shown = displayable(plan.as_ref()).indent(false).to_string();
+    (plan, shown)
 }
 
 fn t_ascending() -> Option<Vec<SortingColumn>> {
@@ -152,14 +165,7 @@ async fn an_order_declared_in_sql_is_used_and_checked() {
     }
     let sql =
         |t: &str| format!("SELECT g, t, cumsum(x) OVER (PARTITION BY g ORDER BY t) AS c FROM {t}");
-    let plan = ctx
-        .sql(&sql("good"))
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
-    let shown = displayable(plan.as_ref()).indent(false).to_string();
+    let (_, shown) = physical_plan(&ctx, &sql("good")).await;
     assert!(
         shown.contains("CumulativeHashWindowExec: input_order=sorted"),
         "{shown}"
@@ -202,13 +208,7 @@ async fn written_results_record_their_order() {
     // partition in time order, and DataFusion merges the partitions by t for ORDER BY t.
     let sql =
         "SELECT g, t, x, cumsum(x) OVER (PARTITION BY g ORDER BY t) AS c FROM input ORDER BY t";
-    let plan = ctx
-        .sql(sql)
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
+    let (plan, _) = physical_plan(&ctx, sql).await;
     let sorting = sorting_columns(&plan).expect("an order");
     assert_eq!(
         sorting,
@@ -235,24 +235,16 @@ async fn written_results_record_their_order() {
     next.register_parquet("previous", output.to_str().unwrap(), Default::default())
         .await
         .unwrap();
-    let plan = next
-        .sql("SELECT t, cummax(c) OVER (ORDER BY t) FROM previous")
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
-    let shown = displayable(plan.as_ref()).indent(false).to_string();
+    let (_, shown) =
+        physical_plan(&next, "SELECT t, cummax(c) OVER (ORDER BY t) FROM previous").await;
     assert!(!shown.contains("SortExec"), "{shown}");
     assert!(shown.contains("output_ordering=[t@"), "{shown}");
     // An unordered result (several partitions gathered as they come) records nothing.
-    let plan = ctx
-        .sql("SELECT g, cumsum(x) OVER (PARTITION BY g ORDER BY t) FROM input")
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
+    let (plan, _) = physical_plan(
+        &ctx,
+        "SELECT g, cumsum(x) OVER (PARTITION BY g ORDER BY t) FROM input",
+    )
+    .await;
     if plan.output_partitioning().partition_count() > 1 {
         assert!(sorting_columns(&plan).is_none());
     }
@@ -266,21 +258,7 @@ async fn written_results_record_their_order() {
 async fn a_file_declared_grouped_streams_in_one_partition() {
     let dir = tempfile::tempdir().unwrap();
     let rows = rows_in_time_order(6000, 40, 3);
-    let order = arrow::compute::lexsort_to_indices(
-        &[
-            arrow::compute::SortColumn {
-                values: Arc::clone(rows.column(0)),
-                options: None,
-            },
-            arrow::compute::SortColumn {
-                values: Arc::clone(rows.column(1)),
-                options: None,
-            },
-        ],
-        None,
-    )
-    .unwrap();
-    let grouped = arrow::compute::take_record_batch(&rows, &order).unwrap();
+    let grouped = sorted_by_first_two_columns(&rows);
     let g_t = |i: i32| SortingColumn {
         column_idx: i,
         descending: false,
@@ -306,14 +284,7 @@ async fn a_file_declared_grouped_streams_in_one_partition() {
              cummax(x, 'skip') OVER (PARTITION BY g ORDER BY t) AS m FROM {table}"
         )
     };
-    let plan = ctx
-        .sql(&sql("declared"))
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
-    let shown = displayable(plan.as_ref()).indent(false).to_string();
+    let (plan, shown) = physical_plan(&ctx, &sql("declared")).await;
     assert!(shown.contains("CumulativeWindowAggExec"), "{shown}");
     for absent in ["RepartitionExec", "SortPreservingMergeExec", "SortExec"] {
         assert!(!shown.contains(absent), "{absent}: {shown}");
@@ -389,13 +360,7 @@ async fn a_memory_limited_query_spills_and_finishes() {
             ctx.register_parquet("input", input.to_str().unwrap(), Default::default())
                 .await
                 .unwrap();
-            let plan = ctx
-                .sql(sql)
-                .await
-                .unwrap()
-                .create_physical_plan()
-                .await
-                .unwrap();
+            let (plan, _) = physical_plan(&ctx, sql).await;
             let batches = collect(Arc::clone(&plan), ctx.task_ctx()).await.unwrap();
             let batch = arrow::compute::concat_batches(&plan.schema(), &batches).unwrap();
             // Compare in t order (unique).

@@ -114,21 +114,7 @@ async fn parquet_file_every_type() {
     )
     .unwrap();
     // Sort by (g, t) so the declared order is true.
-    let sort = arrow::compute::lexsort_to_indices(
-        &[
-            arrow::compute::SortColumn {
-                values: Arc::clone(batch.column(0)),
-                options: None,
-            },
-            arrow::compute::SortColumn {
-                values: Arc::clone(batch.column(1)),
-                options: None,
-            },
-        ],
-        None,
-    )
-    .unwrap();
-    let batch = arrow::compute::take_record_batch(&batch, &sort).unwrap();
+    let batch = crate::common::sorted_by_first_two_columns(&batch);
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("all.parquet");
