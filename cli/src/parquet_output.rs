@@ -30,7 +30,9 @@ use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::file::writer::SerializedFileWriter;
 
-/// A Parquet file being written; see the module documentation. The file is set up when
+/// A Parquet file being written; see the module documentation. Dropped without
+/// [`ParquetOutput::finish`] (the query failed), its threads finish what they were given
+/// and end; the command then discards the unnamed temporary file. The file is set up when
 /// the first rows come: their values decide which columns are dictionary-encoded
 /// ([`cumulus::datafusion::without_dictionary_where_distinct`]).
 pub struct ParquetOutput {
@@ -68,10 +70,15 @@ impl ParquetOutput {
             let properties = without_dictionary_where_distinct(properties, batch);
             self.writer = Some(Writer::try_new(file, &self.schema, properties)?);
         }
-        match &mut self.writer {
-            Some(writer) => writer.write(batch),
-            None => Err("the Parquet writer stopped on an earlier error".into()),
+        let Some(writer) = &mut self.writer else {
+            return Err("the Parquet writer stopped on an earlier error".into());
+        };
+        let written = writer.write(batch);
+        if written.is_err() {
+            // Nothing more goes to this file: `finish` then fails too.
+            self.writer = None;
         }
+        written
     }
 
     /// Encodes what is left and writes the footer.
@@ -98,7 +105,7 @@ struct Writer {
     /// Full row groups go there, in order; `None` once finished.
     closing: Option<SyncSender<RowGroup>>,
     /// The thread that owns the file: it appends the row groups and writes the footer.
-    closer: JoinHandle<Result<(), String>>,
+    closer: Option<JoinHandle<Result<(), String>>>,
 }
 
 /// The encoders of one row group: a thread per leaf column, fed through a channel.
@@ -146,7 +153,7 @@ impl Writer {
             current: None,
             row_groups: 0,
             closing: Some(closing),
-            closer,
+            closer: Some(closer),
         })
     }
 
@@ -181,10 +188,18 @@ impl Writer {
 
     fn finish(mut self) -> Result<(), String> {
         self.close_row_group()?;
+        self.stop_closer()
+    }
+
+    /// Closes the closing thread's channel and waits for it: its result, the footer
+    /// written or the first error.
+    fn stop_closer(&mut self) -> Result<(), String> {
         drop(self.closing.take());
-        self.closer
-            .join()
-            .map_err(|_| "the Parquet row group writer failed unexpectedly".to_string())?
+        match self.closer.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err("the Parquet row group writer failed unexpectedly".into()),
+            None => Err("the Parquet writer stopped on an earlier error".into()),
+        }
     }
 
     fn start_row_group(&self) -> Result<RowGroup, String> {
@@ -223,11 +238,9 @@ impl Writer {
             return Ok(());
         }
         // The closing thread stopped: its error says why.
-        drop(self.closing.take());
-        let closer = std::mem::replace(&mut self.closer, std::thread::spawn(|| Ok(())));
-        match closer.join() {
-            Ok(Err(e)) => Err(e),
-            Ok(Ok(())) | Err(_) => Err("the Parquet row group writer failed unexpectedly".into()),
+        match self.stop_closer() {
+            Err(e) => Err(e),
+            Ok(()) => Err("the Parquet row group writer stopped early".into()),
         }
     }
 }

@@ -149,12 +149,27 @@ mod linux {
         POOL.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Blocks taken out of the pool, to be freed once its lock is released (unmapping
+    /// hundreds of MiB under the lock would stall every other allocation).
+    struct Evicted([usize; MAX_BLOCKS], usize);
+
+    impl Drop for Evicted {
+        fn drop(&mut self) {
+            for &address in &self.0[..self.1] {
+                // SAFETY: every kept block came from the C library's allocator.
+                unsafe { libc::free(address as *mut c_void) };
+            }
+        }
+    }
+
     impl Pool {
-        /// A kept block that fits `size` without wasting more than a quarter of it.
+        /// A kept block that fits `size` without wasting more than a quarter of it, plus
+        /// the up to 2 MiB that an aligned block may have beyond what it was asked for.
         fn take(&mut self, size: usize) -> Option<*mut c_void> {
+            let slack = size / 4 + HUGE_PAGE + PAGE;
             let at = (0..self.count).rev().find(|&i| {
                 let usable = self.blocks[i].1;
-                usable >= size && usable - size <= size / 4
+                usable >= size && usable - size <= slack
             })?;
             let (address, usable) = self.blocks[at];
             self.blocks.copy_within(at + 1..self.count, at);
@@ -163,40 +178,47 @@ mod linux {
             Some(address as *mut c_void)
         }
 
-        /// Keeps `block` if it is large enough and fits the limit (making room by freeing
-        /// the oldest blocks); `false` when the caller should free it.
-        fn keep(&mut self, block: *mut c_void, usable: usize) -> bool {
+        /// Keeps `block` if it is large enough and fits the limit, making room by taking
+        /// out the oldest blocks (returned, to be freed after the lock); `Err(evicted)`
+        /// when the caller should free `block` itself.
+        fn keep(&mut self, block: *mut c_void, usable: usize) -> Result<Evicted, Evicted> {
+            let mut evicted = Evicted([0; MAX_BLOCKS], 0);
             if usable < MIN_BLOCK || usable > self.limit {
-                return false;
+                return Err(evicted);
             }
             while self.count > 0 && (self.count == MAX_BLOCKS || self.bytes + usable > self.limit) {
                 let (oldest, size) = self.blocks[0];
                 self.blocks.copy_within(1..self.count, 0);
                 self.count -= 1;
                 self.bytes -= size;
-                // SAFETY: every kept block came from the C library's allocator.
-                unsafe { libc::free(oldest as *mut c_void) };
+                evicted.0[evicted.1] = oldest;
+                evicted.1 += 1;
             }
             self.blocks[self.count] = (block as usize, usable);
             self.count += 1;
             self.bytes += usable;
-            true
+            Ok(evicted)
         }
 
-        fn release_all(&mut self) {
+        /// Takes every block out (to be freed after the lock).
+        fn take_all(&mut self) -> Evicted {
+            let mut evicted = Evicted([0; MAX_BLOCKS], 0);
             for &(address, _) in &self.blocks[..self.count] {
-                // SAFETY: every kept block came from the C library's allocator.
-                unsafe { libc::free(address as *mut c_void) };
+                evicted.0[evicted.1] = address;
+                evicted.1 += 1;
             }
             self.count = 0;
             self.bytes = 0;
+            evicted
         }
     }
+
+    const HUGE_PAGE: usize = 2 << 20;
+    const PAGE: usize = 4096;
 
     /// A new block of `size` bytes: 2 MiB-aligned and advised to use huge pages when
     /// large (one fault per 2 MiB instead of 512), from `malloc` otherwise.
     fn fresh(size: usize) -> *mut c_void {
-        const HUGE_PAGE: usize = 2 << 20;
         if size < MIN_BLOCK {
             // SAFETY: plain C allocation.
             return unsafe { libc::malloc(size) };
@@ -213,10 +235,11 @@ mod linux {
     }
 
     unsafe extern "C" fn pool_malloc(_ctx: *mut c_void, size: usize) -> *mut c_void {
-        if size >= MIN_BLOCK
-            && let Some(block) = pool().take(size)
-        {
-            return block;
+        if size >= MIN_BLOCK {
+            let reused = pool().take(size);
+            if let Some(block) = reused {
+                return block;
+            }
         }
         fresh(size)
     }
@@ -225,9 +248,12 @@ mod linux {
         let Some(bytes) = count.checked_mul(size) else {
             return std::ptr::null_mut();
         };
-        if bytes >= MIN_BLOCK
-            && let Some(block) = pool().take(bytes)
-        {
+        let reused = if bytes >= MIN_BLOCK {
+            pool().take(bytes)
+        } else {
+            None
+        };
+        if let Some(block) = reused {
             // SAFETY: the block holds at least `bytes` bytes.
             unsafe { std::ptr::write_bytes(block.cast::<u8>(), 0, bytes) };
             return block;
@@ -253,7 +279,9 @@ mod linux {
         }
         // SAFETY: every block this handler gives out comes from the C library.
         let usable = unsafe { libc::malloc_usable_size(block) };
-        if !pool().keep(block, usable) {
+        let kept = pool().keep(block, usable);
+        // The lock is released here; evicted blocks are freed as `kept` drops.
+        if kept.is_err() {
             // SAFETY: as above.
             unsafe { libc::free(block) };
         }
@@ -263,9 +291,9 @@ mod linux {
         let mut pool = pool();
         let previous = pool.limit;
         pool.limit = limit;
-        if pool.bytes > limit {
-            pool.release_all();
-        }
+        let evicted = (pool.bytes > limit).then(|| pool.take_all());
+        drop(pool);
+        drop(evicted);
         previous
     }
 
@@ -349,7 +377,9 @@ mod linux {
         py: Python<'py>,
         create: impl FnOnce() -> PyResult<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let Some(api) = api(py)? else {
+        // Without the handler (NumPy older than 1.22, or its C API not found), NumPy's
+        // own allocator makes the result.
+        let Ok(Some(api)) = api(py) else {
             return create();
         };
         // SAFETY: the capsule is named "mem_handler" and points at a valid handler; the

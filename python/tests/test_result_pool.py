@@ -68,6 +68,7 @@ def test_a_reused_block_for_zeros_is_zeroed():
     flags = np.zeros(BIG * 8, dtype=bool)
     flags[BIG * 4] = True
     got = cumulus.cummax(flags)
+    assert cumulus.result_pool_usage() == (0, 0), "the freed block was reused"
     np.testing.assert_array_equal(got, np.maximum.accumulate(flags))
     assert got.dtype == np.bool_
 
@@ -116,6 +117,17 @@ def test_at_most_four_blocks_are_kept():
     assert blocks == 4
 
 
+def test_blocks_of_nearby_sizes_are_reused():
+    # A block freed by a result of n elements serves a result a little smaller.
+    y = cumulus.cumsum(np.arange(BIG, dtype=np.int64))
+    address = y.ctypes.data
+    del y
+    gc.collect()  # `ctypes` keeps the array in a cycle
+    z = cumulus.cumsum(np.arange(BIG - 1000, dtype=np.int64))
+    assert z.ctypes.data == address
+    assert cumulus.result_pool_usage() == (0, 0)
+
+
 def test_small_results_are_not_pooled():
     y = cumulus.cumsum(np.arange(1000))
     del y
@@ -129,16 +141,20 @@ def test_threads_share_the_pool_safely():
     failures = []
 
     def work():
-        for _ in range(20):
-            y = cumulus.cumsum(x)
-            if not np.array_equal(y, want):
-                failures.append(1)
-            del y
+        try:
+            for _ in range(20):
+                y = cumulus.cumsum(x)
+                if not np.array_equal(y, want):
+                    failures.append("wrong values")
+                del y
+        except BaseException as e:  # a worker's exception would otherwise be lost
+            failures.append(repr(e))
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert not failures
-    assert cumulus.result_pool_usage()[0] <= 4
+    assert not failures, failures
+    blocks, size = cumulus.result_pool_usage()
+    assert 1 <= blocks <= 4 and size >= BIG * 8

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::Result;
@@ -260,7 +260,7 @@ pub fn parquet_writer_properties(plan: &Arc<dyn ExecutionPlan>) -> WriterPropert
 /// ```
 /// use std::sync::Arc;
 /// use cumulus::datafusion::without_dictionary_where_distinct;
-/// use datafusion::arrow::array::{Float64Array, Int32Array, Int64Array, RecordBatch};
+/// use datafusion::arrow::array::{Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
 /// use datafusion::parquet::file::properties::WriterProperties;
 /// use datafusion::parquet::schema::types::ColumnPath;
 ///
@@ -271,11 +271,15 @@ pub fn parquet_writer_properties(plan: &Arc<dyn ExecutionPlan>) -> WriterPropert
 ///     ("x", Arc::new(Float64Array::from_iter_values((0..8192_u64).map(|i| {
 ///         (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as f64 % 40_000.0
 ///     }))) as _),
+///     ("label", Arc::new(StringArray::from_iter_values((0..8192).map(|i| ["buy", "sell"][i % 2]))) as _),
+///     ("id", Arc::new(StringArray::from_iter_values((0..8192).map(|i| format!("order-{i}")))) as _),
 /// ])?;
 /// let properties = without_dictionary_where_distinct(WriterProperties::new(), &batch);
 /// assert!(properties.dictionary_enabled(&ColumnPath::from("g")));
 /// assert!(!properties.dictionary_enabled(&ColumnPath::from("t")));
 /// assert!(properties.dictionary_enabled(&ColumnPath::from("x")), "40,000 x 8 bytes fit 1 MiB");
+/// assert!(properties.dictionary_enabled(&ColumnPath::from("label")));
+/// assert!(!properties.dictionary_enabled(&ColumnPath::from("id")));
 /// # Ok::<(), datafusion::arrow::error::ArrowError>(())
 /// ```
 pub fn without_dictionary_where_distinct(
@@ -322,9 +326,12 @@ pub fn without_dictionary_where_distinct(
             once * (once - 1.0).max(0.0) / 2.0
         };
         let distinct = seen.len() as f64 + unseen;
-        let width = data_type
-            .primitive_width()
-            .unwrap_or_else(|| bytes.div_ceil(values)) as f64;
+        let width = match (data_type.primitive_width(), byte_array_bytes(head.as_ref())) {
+            (Some(width), _) => width,
+            // A dictionary page stores each string or binary with a 4-byte length.
+            (None, Some(data)) => data.div_ceil(values) + 4,
+            (None, None) => bytes.div_ceil(values),
+        } as f64;
         if distinct * width > properties.column_dictionary_page_size_limit(&path) as f64 {
             plain.push(path);
         }
@@ -338,4 +345,20 @@ pub fn without_dictionary_where_distinct(
             b.set_column_dictionary_enabled(path, false)
         })
         .build()
+}
+
+/// The bytes of the non-null values of a string or binary array; `None` for other types.
+fn byte_array_bytes(array: &dyn Array) -> Option<usize> {
+    fn sum<'a, T: AsRef<[u8]> + ?Sized + 'a>(values: impl Iterator<Item = Option<&'a T>>) -> usize {
+        values.flatten().map(|v| v.as_ref().len()).sum()
+    }
+    Some(match array.data_type() {
+        DataType::Utf8 => sum(array.as_string::<i32>().iter()),
+        DataType::LargeUtf8 => sum(array.as_string::<i64>().iter()),
+        DataType::Utf8View => sum(array.as_string_view().iter()),
+        DataType::Binary => sum(array.as_binary::<i32>().iter()),
+        DataType::LargeBinary => sum(array.as_binary::<i64>().iter()),
+        DataType::BinaryView => sum(array.as_binary_view().iter()),
+        _ => return None,
+    })
 }
