@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
-use cumulus::datafusion::without_dictionary_where_distinct;
+use cumulus::datafusion::encodings_from_sample;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::arrow_writer::{
@@ -33,8 +33,8 @@ use datafusion::parquet::file::writer::SerializedFileWriter;
 /// A Parquet file being written; see the module documentation. Dropped without
 /// [`ParquetOutput::finish`] (the query failed), its threads finish what they were given
 /// and end; the command then discards the unnamed temporary file. The file is set up when
-/// the first rows come: their values decide which columns are dictionary-encoded
-/// ([`cumulus::datafusion::without_dictionary_where_distinct`]).
+/// the first rows come: their values decide each column's encoding
+/// ([`cumulus::datafusion::encodings_from_sample`]).
 pub struct ParquetOutput {
     schema: SchemaRef,
     /// Before the first rows: the file and the properties it will be written with.
@@ -67,7 +67,7 @@ impl ParquetOutput {
             return Ok(());
         }
         if let Some((file, properties)) = self.waiting.take() {
-            let properties = without_dictionary_where_distinct(properties, batch);
+            let properties = encodings_from_sample(properties, batch);
             self.writer = Some(Writer::try_new(file, &self.schema, properties)?);
         }
         let Some(writer) = &mut self.writer else {
@@ -366,7 +366,8 @@ mod tests {
     }
 
     /// The first rows decide: a column of keys keeps its dictionary, a column of distinct
-    /// values is written plain; the rows read back as written.
+    /// integers in order is written as deltas, one of distinct integers in no order
+    /// plain; the rows read back as written.
     #[test]
     fn distinct_columns_are_written_plain() {
         use datafusion::arrow::array::Int64Array;
@@ -374,12 +375,16 @@ mod tests {
         let schema = Arc::new(Schema::new(vec![
             Field::new("g", DataType::Int32, false),
             Field::new("t", DataType::Int64, false),
+            Field::new("h", DataType::Int64, false),
         ]));
         let batch = RecordBatch::try_new(
             Arc::clone(&schema),
             vec![
                 Arc::new(Int32Array::from_iter_values((0..5000).map(|i| i % 10))),
                 Arc::new(Int64Array::from_iter_values(0..5000)),
+                Arc::new(Int64Array::from_iter_values(
+                    (0..5000_i64).map(|i| (i * 7919 % 8191) << 40),
+                )),
             ],
         )
         .unwrap();
@@ -401,8 +406,18 @@ mod tests {
                     .encodings()
                     .any(|e| e == Encoding::RLE_DICTIONARY)
             };
+            let data = |i: usize| {
+                group
+                    .column(i)
+                    .encodings()
+                    .filter(|e| *e != Encoding::RLE && *e != Encoding::RLE_DICTIONARY)
+                    .collect::<Vec<_>>()
+            };
             assert!(dictionary(0), "g: keys keep their dictionary");
-            assert!(!dictionary(1), "t: distinct values are plain");
+            assert!(!dictionary(1), "t: distinct values have no dictionary");
+            assert_eq!(data(1), [Encoding::DELTA_BINARY_PACKED], "t: in order");
+            assert!(!dictionary(2), "h: distinct values have no dictionary");
+            assert_eq!(data(2), [Encoding::PLAIN], "h: in no order");
         }
         let read: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
         let read = datafusion::arrow::compute::concat_batches(&schema, &read).unwrap();

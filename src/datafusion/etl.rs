@@ -14,7 +14,7 @@ use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::Result;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::parquet::basic::Compression;
+use datafusion::parquet::basic::{Compression, Encoding};
 use datafusion::parquet::file::metadata::SortingColumn;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::schema::types::ColumnPath;
@@ -242,25 +242,38 @@ pub fn parquet_writer_properties(plan: &Arc<dyn ExecutionPlan>) -> WriterPropert
         .build()
 }
 
-/// `properties` with dictionary encoding turned off for the top-level columns whose
-/// dictionary would outgrow its page limit: the number of distinct values, estimated from
-/// the first rows of `sample` (up to 8192 non-null values, when there are at least 64),
-/// times the size of a value, above `properties`' dictionary page size limit.
+/// `properties` with each top-level column's encoding chosen from the first rows of
+/// `sample` (up to 8192 non-null values, when there are at least 64):
 ///
-/// The Parquet writer builds each column chunk's dictionary until it outgrows that limit
-/// (1 MiB by default) and only then falls back to plain encoding: for timestamps or
-/// running totals, that hashes some 10^5 values per row group for nothing (a fifth of the
-/// CPU time of writing 10^7 rows of (int32, int64, float64, float64)). A column with
-/// fewer distinct values (keys, labels, rounded measurements) keeps its dictionary, which
-/// makes it several times smaller. The count is the sample's distinct values plus Chao's
-/// estimate of those it did not see (from the values seen once and twice), so that 8192
-/// values drawn from 80,000 distinct ones are recognised as such. Nested and
-/// dictionary-typed columns are left as `properties` has them.
+/// - **No dictionary where it would not fit.** Dictionary encoding is turned off where the
+///   number of distinct values, estimated, times the size of a value exceeds
+///   `properties`' dictionary page size limit. The Parquet writer builds each column
+///   chunk's dictionary until it outgrows that limit (1 MiB by default) and only then
+///   falls back to plain encoding: for timestamps or running totals, that hashes some
+///   10^5 values per row group for nothing (a fifth of the CPU time of writing 10^7 rows
+///   of (int32, int64, float64, float64)). A column with fewer distinct values (keys,
+///   labels, rounded measurements) keeps its dictionary, which makes it several times
+///   smaller. The count is the sample's distinct values plus Chao's estimate of those it
+///   did not see (from the values seen once and twice), so that 8192 values drawn from
+///   80,000 distinct ones are recognised as such.
+/// - **Deltas for integers in order.** An integer, date, time, timestamp or duration
+///   column without a dictionary is written `DELTA_BINARY_PACKED` where the differences
+///   between consecutive values, as that encoding packs them (blocks of 32, each at the
+///   width of its largest difference from its smallest), need at most half the bits of a
+///   plain value: timestamps of a log or a feed, sequence numbers, sorted ids. 10^7
+///   timestamps in order take some 8 MB instead of 80 MB before compression, and
+///   writing them costs less than compressing them plain (the time-ordered job of the
+///   README: 0.61 s to 0.55 s, the file 87 MB to 47 MB). pyarrow, Polars, DuckDB and
+///   Spark read it.
+///
+/// Nested and dictionary-typed columns, and columns whose encoding `properties` sets,
+/// are left as `properties` has them.
 ///
 /// ```
 /// use std::sync::Arc;
-/// use cumulus::datafusion::without_dictionary_where_distinct;
+/// use cumulus::datafusion::encodings_from_sample;
 /// use datafusion::arrow::array::{Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
+/// use datafusion::parquet::basic::Encoding;
 /// use datafusion::parquet::file::properties::WriterProperties;
 /// use datafusion::parquet::schema::types::ColumnPath;
 ///
@@ -273,32 +286,45 @@ pub fn parquet_writer_properties(plan: &Arc<dyn ExecutionPlan>) -> WriterPropert
 ///     }))) as _),
 ///     ("label", Arc::new(StringArray::from_iter_values((0..8192).map(|i| ["buy", "sell"][i % 2]))) as _),
 ///     ("id", Arc::new(StringArray::from_iter_values((0..8192).map(|i| format!("order-{i}")))) as _),
+///     // Distinct and in no order: plain.
+///     ("h", Arc::new(Int64Array::from_iter_values((0..8192_i64).map(|i| (i * 7919 % 8191) << 40))) as _),
 /// ])?;
-/// let properties = without_dictionary_where_distinct(WriterProperties::new(), &batch);
-/// assert!(properties.dictionary_enabled(&ColumnPath::from("g")));
-/// assert!(!properties.dictionary_enabled(&ColumnPath::from("t")));
-/// assert!(properties.dictionary_enabled(&ColumnPath::from("x")), "40,000 x 8 bytes fit 1 MiB");
-/// assert!(properties.dictionary_enabled(&ColumnPath::from("label")));
-/// assert!(!properties.dictionary_enabled(&ColumnPath::from("id")));
+/// let properties = encodings_from_sample(WriterProperties::new(), &batch);
+/// let column = |name: &str| ColumnPath::from(name);
+/// assert!(properties.dictionary_enabled(&column("g")));
+/// assert!(!properties.dictionary_enabled(&column("t")));
+/// assert_eq!(properties.encoding(&column("t")), Some(Encoding::DELTA_BINARY_PACKED));
+/// assert!(properties.dictionary_enabled(&column("x")), "40,000 x 8 bytes fit 1 MiB");
+/// assert!(properties.dictionary_enabled(&column("label")));
+/// assert!(!properties.dictionary_enabled(&column("id")));
+/// assert!(!properties.dictionary_enabled(&column("h")));
+/// assert_eq!(properties.encoding(&column("h")), None);
 /// # Ok::<(), datafusion::arrow::error::ArrowError>(())
 /// ```
-pub fn without_dictionary_where_distinct(
+pub fn encodings_from_sample(
     properties: WriterProperties,
     sample: &RecordBatch,
 ) -> WriterProperties {
     const SAMPLE_ROWS: usize = 8192;
     const MIN_VALUES: usize = 64;
     let mut plain = vec![];
+    let mut delta = vec![];
     for (field, column) in sample.schema().fields().iter().zip(sample.columns()) {
         let data_type = field.data_type();
         if data_type.is_nested() || matches!(data_type, DataType::Dictionary(..)) {
             continue;
         }
         let path = ColumnPath::new(vec![field.name().clone()]);
-        if !properties.dictionary_enabled(&path) {
+        if properties.encoding(&path).is_some() {
             continue;
         }
         let head = column.slice(0, column.len().min(SAMPLE_ROWS));
+        if !properties.dictionary_enabled(&path) {
+            if deltas_are_narrow(head.as_ref()) {
+                delta.push(path);
+            }
+            continue;
+        }
         let Ok(converter) = RowConverter::new(vec![SortField::new(data_type.clone())]) else {
             continue;
         };
@@ -333,18 +359,104 @@ pub fn without_dictionary_where_distinct(
             (None, None) => bytes.div_ceil(values),
         } as f64;
         if distinct * width > properties.column_dictionary_page_size_limit(&path) as f64 {
+            if deltas_are_narrow(head.as_ref()) {
+                delta.push(path.clone());
+            }
             plain.push(path);
         }
     }
-    if plain.is_empty() {
+    if plain.is_empty() && delta.is_empty() {
         return properties;
     }
-    plain
+    let builder = plain
         .into_iter()
         .fold(properties.into_builder(), |b, path| {
             b.set_column_dictionary_enabled(path, false)
+        });
+    delta
+        .into_iter()
+        .fold(builder, |b, path| {
+            b.set_column_encoding(path, Encoding::DELTA_BINARY_PACKED)
         })
         .build()
+}
+
+/// Whether `DELTA_BINARY_PACKED` would store the non-null values of `column` (an
+/// integer-like column) in at most half the bits of plain values: each block of 32
+/// differences takes the width of its largest difference from its smallest, as the
+/// encoding packs them. `false` for other types and for fewer than 64 values.
+fn deltas_are_narrow(column: &dyn Array) -> bool {
+    const BLOCK: usize = 32;
+    let data = column.to_data();
+    let Some(buffer) = data.buffers().first() else {
+        return false;
+    };
+    let rows = data.offset()..data.offset() + data.len();
+    // The values as Parquet stores them: INT32 (sign- or zero-extended, UInt32 by its
+    // bits) or INT64.
+    fn valid<T: Copy>(column: &dyn Array, values: &[T], f: impl Fn(T) -> i64) -> Vec<i64> {
+        values
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| column.is_valid(i))
+            .map(|(_, &v)| f(v))
+            .collect()
+    }
+    let (values, plain_bits): (Vec<i64>, u32) = match column.data_type() {
+        DataType::Int8 => (
+            valid(column, &buffer.typed_data::<i8>()[rows], i64::from),
+            32,
+        ),
+        DataType::UInt8 => (
+            valid(column, &buffer.typed_data::<u8>()[rows], i64::from),
+            32,
+        ),
+        DataType::Int16 => (
+            valid(column, &buffer.typed_data::<i16>()[rows], i64::from),
+            32,
+        ),
+        DataType::UInt16 => (
+            valid(column, &buffer.typed_data::<u16>()[rows], i64::from),
+            32,
+        ),
+        DataType::Int32 | DataType::Date32 | DataType::Time32(_) => (
+            valid(column, &buffer.typed_data::<i32>()[rows], i64::from),
+            32,
+        ),
+        DataType::UInt32 => (
+            valid(column, &buffer.typed_data::<u32>()[rows], |v| {
+                i64::from(v as i32)
+            }),
+            32,
+        ),
+        DataType::Int64
+        | DataType::UInt64
+        | DataType::Date64
+        | DataType::Time64(_)
+        | DataType::Timestamp(..)
+        | DataType::Duration(_) => (valid(column, &buffer.typed_data::<i64>()[rows], |v| v), 64),
+        _ => return false,
+    };
+    if values.len() < 64 {
+        return false;
+    }
+    // Differences wrap at the physical width, as the encoder computes them.
+    let deltas: Vec<i64> = values
+        .windows(2)
+        .map(|w| match plain_bits {
+            32 => i64::from((w[1] as i32).wrapping_sub(w[0] as i32)),
+            _ => w[1].wrapping_sub(w[0]),
+        })
+        .collect();
+    let mut bits = 0u64;
+    for block in deltas.chunks(BLOCK) {
+        let (lo, hi) = block
+            .iter()
+            .fold((i64::MAX, i64::MIN), |(lo, hi), &d| (lo.min(d), hi.max(d)));
+        let span = hi.wrapping_sub(lo) as u64;
+        bits += u64::from(64 - span.leading_zeros()) * block.len() as u64;
+    }
+    bits * 2 <= u64::from(plain_bits) * deltas.len() as u64
 }
 
 /// The bytes of the non-null values of a string or binary array; `None` for other types.
@@ -361,4 +473,46 @@ fn byte_array_bytes(array: &dyn Array) -> Option<usize> {
         DataType::BinaryView => sum(array.as_binary_view().iter()),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deltas_are_narrow;
+    use datafusion::arrow::array::{
+        Array, Float64Array, Int8Array, Int64Array, TimestampMicrosecondArray, UInt32Array,
+    };
+
+    #[test]
+    fn deltas_are_narrow_for_integers_in_order_only() {
+        let sorted = Int64Array::from_iter_values((0..1000).map(|i| 1_700_000_000_000 + 37 * i));
+        assert!(deltas_are_narrow(&sorted));
+        let scattered =
+            Int64Array::from_iter_values((0..1000_i64).map(|i| (i * 7919 % 8191) << 40));
+        assert!(!deltas_are_narrow(&scattered));
+        // Offsets and nulls: only the valid values of the slice count.
+        let with_nulls = Int64Array::from_iter((0..2000_i64).map(|i| {
+            if i % 3 == 0 {
+                None
+            } else {
+                Some(if i < 1000 { (i * 7919 % 8191) << 40 } else { i })
+            }
+        }));
+        assert!(deltas_are_narrow(&with_nulls.slice(1000, 1000)));
+        assert!(!deltas_are_narrow(&with_nulls.slice(0, 1000)));
+        let timestamps = TimestampMicrosecondArray::from_iter_values((0..100).map(|i| i * 1000));
+        assert!(deltas_are_narrow(&timestamps));
+        // 32-bit values wrap at 32 bits, as Parquet INT32 stores them.
+        let wrapping = UInt32Array::from_iter_values(
+            (0..1000_u32).map(|i| i.wrapping_mul(7).wrapping_add(u32::MAX - 3000)),
+        );
+        assert!(deltas_are_narrow(&wrapping));
+        let bytes = Int8Array::from_iter_values((0..1000).map(|i| (i % 100) as i8));
+        assert!(deltas_are_narrow(&bytes));
+        // Too few values to judge, and other types.
+        assert!(!deltas_are_narrow(&sorted.slice(0, 10)));
+        assert!(!deltas_are_narrow(&Float64Array::from_iter_values(
+            (0..1000).map(f64::from)
+        )));
+        assert_eq!(with_nulls.null_count(), 667);
+    }
 }

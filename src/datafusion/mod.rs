@@ -272,8 +272,8 @@ use datafusion::prelude::SessionContext;
 pub use call::Cumulative;
 pub use errors::{cumulus_error, explain_error};
 pub use etl::{
-    EtlSettings, default_memory_limit, etl_context, ordered_output, parquet_writer_properties,
-    sorting_columns, without_dictionary_where_distinct,
+    EtlSettings, default_memory_limit, encodings_from_sample, etl_context, ordered_output,
+    parquet_writer_properties, sorting_columns,
 };
 pub use exec::CumulativeWindowAggExec;
 pub use functions::{
