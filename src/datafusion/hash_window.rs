@@ -14,7 +14,9 @@ use datafusion::physical_plan::metrics::SpillMetrics;
 
 use arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{DataFusionError, Result, Statistics, internal_err, not_impl_err};
+use datafusion::common::{
+    DataFusionError, Result, Statistics, exec_err, internal_err, not_impl_err,
+};
 use datafusion::execution::memory_pool::MemoryConsumer;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext, async_try_stream};
 use datafusion::physical_expr::window::WindowExpr;
@@ -34,7 +36,7 @@ use datafusion::physical_plan::{
 
 use super::exec::{forward_scanner, input_sorted_for};
 use super::keyed::{KeyedScan, sort_and_scan};
-use super::keys::OrderKeys;
+use super::keys::{KeyOrderCheck, OrderKeys};
 
 /// What [`CumulativeHashWindowExec`] may assume about the order of its input rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,6 +49,13 @@ pub enum InputOrder {
     /// to be in ORDER BY order already (an O(n) check) they are scanned as they are,
     /// otherwise each key's rows are sorted first. The output rows keep the input order.
     Any,
+    /// One partition whose rows of each key come in ORDER BY order (one primitive ORDER
+    /// BY column), though the input declares no order: rows grouped by key, or in time
+    /// order, in a file that does not say so. [`super::CumulativeProbedWindowExec`] plans
+    /// it after reading the keys and ORDER BY values once. One pass in input order, as
+    /// [`InputOrder::Sorted`]; each row is checked against its key's previous one as it
+    /// streams, and a row out of order stops the query with an execution error.
+    ByKey,
 }
 
 /// Runs a window node whose expressions are all cumulus functions scanning forward with
@@ -125,7 +134,11 @@ impl CumulativeHashWindowExec {
     /// more than the second core gives (10^7 rows in time order: 0.76 s in one partition,
     /// 0.98 s in two, whole process); buffering input (`InputOrder::Any`) still gains.
     fn streams_one_partition(&self) -> bool {
-        self.order == InputOrder::Sorted && self.input.output_partitioning().partition_count() == 1
+        match self.order {
+            InputOrder::Sorted => self.input.output_partitioning().partition_count() == 1,
+            InputOrder::ByKey => true,
+            InputOrder::Any => false,
+        }
     }
 
     /// The operator for `window_expr` (all cumulus functions scanning forward, with the
@@ -200,10 +213,21 @@ impl CumulativeHashWindowExec {
         if schema.fields().len() != input_fields + window_expr.len() {
             return internal_err!("CumulativeHashWindowExec: the schema does not fit");
         }
+        if order == InputOrder::ByKey {
+            let checkable = match first.order_by() {
+                [only] => KeyOrderCheck::supports(&only.expr.data_type(&input.schema())?),
+                _ => false,
+            };
+            if !checkable {
+                return internal_err!(
+                    "CumulativeHashWindowExec: input_order=by_key needs one primitive ORDER BY column"
+                );
+            }
+        }
         let mut eq = EquivalenceProperties::new(Arc::clone(&schema))
             .extend(input.equivalence_properties().clone())?;
         let emission = match order {
-            InputOrder::Sorted => EmissionType::Incremental,
+            InputOrder::Sorted | InputOrder::ByKey => EmissionType::Incremental,
             InputOrder::Any => {
                 // Rows keep the input order, but a spilled partition comes back key
                 // group by key group: promise no order.
@@ -340,6 +364,7 @@ impl DisplayAs for CumulativeHashWindowExec {
         let order = match self.order {
             InputOrder::Sorted => "sorted",
             InputOrder::Any => "any",
+            InputOrder::ByKey => "by_key",
         };
         match t {
             DisplayFormatType::Default | DisplayFormatType::Verbose => {
@@ -397,7 +422,7 @@ impl ExecutionPlan for CumulativeHashWindowExec {
     }
 
     fn maintains_input_order(&self) -> Vec<bool> {
-        vec![self.order == InputOrder::Sorted]
+        vec![self.order != InputOrder::Any]
     }
 
     fn required_input_ordering(&self) -> Vec<Option<OrderingRequirements>> {
@@ -408,7 +433,7 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                     .and_then(|e| order_requirement(e.as_ref()))
                     .map(OrderingRequirements::new),
             ],
-            InputOrder::Any => vec![None],
+            InputOrder::Any | InputOrder::ByKey => vec![None],
         }
     }
 
@@ -482,15 +507,36 @@ impl ExecutionPlan for CumulativeHashWindowExec {
         let spill_metrics = SpillMetrics::new(&self.metrics, partition);
         let stream = async_try_stream(move |mut emitter| async move {
             match order {
-                InputOrder::Sorted => {
+                InputOrder::Sorted | InputOrder::ByKey => {
                     let mut pending = vec![];
                     let mut pending_rows = 0;
+                    // ByKey: the key ids of the pending rows, found while checking them.
+                    let mut check = (order == InputOrder::ByKey).then(|| {
+                        let options = scan.order_options().first().copied().unwrap_or_default();
+                        (KeyOrderCheck::new(options), Vec::<u32>::new())
+                    });
                     loop {
                         let next = std::future::poll_fn(|cx| input.as_mut().poll_next(cx)).await;
                         let done = next.is_none();
                         if let Some(batch) = next {
                             let batch = batch?;
                             if batch.num_rows() > 0 {
+                                if let Some((check, ids)) = check.as_mut() {
+                                    let _timer = metrics.elapsed_compute().timer();
+                                    let from = ids.len();
+                                    scan.key_ids(&batch, ids)?;
+                                    let order = scan.order_columns(&batch)?;
+                                    let [order] = order.as_slice() else {
+                                        return internal_err!(
+                                            "CumulativeHashWindowExec: one ORDER BY column expected"
+                                        );
+                                    };
+                                    if let Some(row) = check.check(&ids[from..], order.as_ref())? {
+                                        return exec_err!(
+                                            "CumulativeHashWindowExec: input row {row} comes before the previous row of its PARTITION BY key in the window's ORDER BY order, although the keys and ORDER BY values read before the query ran were in that order: did the input change while the query ran?"
+                                        );
+                                    }
+                                }
                                 pending_rows += batch.num_rows();
                                 pending.push(batch);
                             }
@@ -503,9 +549,19 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                         }
                         let outputs = {
                             let _timer = metrics.elapsed_compute().timer();
-                            let outputs = scan.scan_batches(&pending, None)?;
-                            reservation.try_resize(scan.state_size())?;
-                            outputs
+                            match check.as_mut() {
+                                Some((check, ids)) => {
+                                    let outputs = scan.scan_batches(&pending, Some(ids))?;
+                                    ids.clear();
+                                    reservation.try_resize(scan.state_size() + check.size())?;
+                                    outputs
+                                }
+                                None => {
+                                    let outputs = scan.scan_batches(&pending, None)?;
+                                    reservation.try_resize(scan.state_size())?;
+                                    outputs
+                                }
+                            }
                         };
                         pending.clear();
                         pending_rows = 0;

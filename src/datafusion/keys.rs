@@ -291,6 +291,120 @@ impl OrderKeys {
     }
 }
 
+/// Whether the rows of every PARTITION BY key keep coming in the window's ORDER BY
+/// order (one primitive ORDER BY column), batch after batch: per key, the ORDER BY value
+/// of its last row, compared with the next. Ties are in order, as are nulls where the
+/// sort options put them.
+pub(super) struct KeyOrderCheck {
+    options: SortOptions,
+    /// Per key id, the last row's value as an order-preserving number: 0 before the
+    /// key's first row, nulls and values above it where `options` sort them.
+    last: Vec<u128>,
+    /// Rows checked so far.
+    rows: usize,
+}
+
+impl KeyOrderCheck {
+    /// Whether an ORDER BY column of this type can be checked.
+    pub fn supports(data_type: &DataType) -> bool {
+        sortable_words(arrow::array::new_empty_array(data_type).as_ref(), false).is_some()
+    }
+
+    pub fn new(options: SortOptions) -> Self {
+        KeyOrderCheck {
+            options,
+            last: vec![],
+            rows: 0,
+        }
+    }
+
+    /// Checks the next rows, whose key ids are `ids` and ORDER BY values `order`: the
+    /// position (counted from the first row checked) of the first row that sorts before
+    /// its key's previous row, if any.
+    pub fn check(&mut self, ids: &[u32], order: &dyn Array) -> Result<Option<usize>> {
+        if ids.len() != order.len() {
+            return internal_err!(
+                "KeyOrderCheck: {} key ids for {} rows",
+                ids.len(),
+                order.len()
+            );
+        }
+        let Some(words) = sortable_words(order, self.options.descending) else {
+            return internal_err!("KeyOrderCheck: cannot order {}", order.data_type());
+        };
+        let (null_rank, value_base) = self.null_rank_and_value_base();
+        let nulls = order.logical_nulls().filter(|n| n.null_count() > 0);
+        let start = self.rows;
+        self.rows += ids.len();
+        let Some(&most) = ids.iter().max() else {
+            return Ok(None);
+        };
+        if most as usize >= self.last.len() {
+            self.last.resize(most as usize + 1, 0);
+        }
+        let last = &mut self.last;
+        let first_out_of_order = match &nulls {
+            None => ids.iter().zip(&words).position(|(&id, &word)| {
+                let rank = value_base + u128::from(word);
+                let slot = &mut last[id as usize];
+                let out_of_order = rank < *slot;
+                *slot = rank;
+                out_of_order
+            }),
+            Some(nulls) => ids
+                .iter()
+                .zip(&words)
+                .enumerate()
+                .position(|(i, (&id, &word))| {
+                    let rank = if nulls.is_null(i) {
+                        null_rank
+                    } else {
+                        value_base + u128::from(word)
+                    };
+                    let slot = &mut last[id as usize];
+                    let out_of_order = rank < *slot;
+                    *slot = rank;
+                    out_of_order
+                }),
+        };
+        Ok(first_out_of_order.map(|i| start + i))
+    }
+
+    /// The rank [`KeyOrderCheck::check`] gives row `row` of `order`.
+    pub fn rank(&self, order: &dyn Array, row: usize) -> Result<u128> {
+        let one = order.slice(row, 1);
+        let Some(&[word]) = sortable_words(one.as_ref(), self.options.descending).as_deref() else {
+            return internal_err!("KeyOrderCheck: cannot order {}", order.data_type());
+        };
+        let (null_rank, value_base) = self.null_rank_and_value_base();
+        Ok(if one.is_null(0) {
+            null_rank
+        } else {
+            value_base + u128::from(word)
+        })
+    }
+
+    /// The rank of a null, and the number added to a value's word for its rank: both
+    /// above 0 (no row yet), nulls below or above every value as the options say.
+    fn null_rank_and_value_base(&self) -> (u128, u128) {
+        if self.options.nulls_first {
+            (1, 2)
+        } else {
+            (2 + u128::from(u64::MAX), 1)
+        }
+    }
+
+    /// Per key id, the rank of its last row checked.
+    pub fn last_ranks(&self) -> &[u128] {
+        &self.last
+    }
+
+    /// Bytes held, roughly.
+    pub fn size(&self) -> usize {
+        self.last.capacity() * 16
+    }
+}
+
 /// A primitive column's values as `u64`s whose unsigned order is the column's order
 /// (reversed when `descending`); `None` for types without such an encoding here.
 pub(super) fn sortable_words(column: &dyn Array, descending: bool) -> Option<Vec<u64>> {
@@ -375,6 +489,29 @@ mod tests {
     use arrow::array::{Float64Array, Int32Array, Int64Array, StringArray};
 
     use super::*;
+
+    #[test]
+    fn key_order_check_follows_the_sort_options() {
+        let ids = [0, 1, 0, 1, 0];
+        let column = Int64Array::from(vec![Some(1), None, Some(1), Some(5), Some(2)]);
+        // Ascending, nulls last: key 1 has null then 5, out of order at row 3.
+        let mut check = KeyOrderCheck::new(SortOptions::new(false, false));
+        assert_eq!(check.check(&ids, &column).unwrap(), Some(3));
+        // Nulls first: in order; the next batch goes on from each key's last row.
+        let mut check = KeyOrderCheck::new(SortOptions::new(false, true));
+        assert_eq!(check.check(&ids, &column).unwrap(), None);
+        let next = Int64Array::from(vec![Some(2), Some(4)]);
+        assert_eq!(check.check(&[0, 1], &next).unwrap(), Some(6));
+        // Descending: key 0 goes 1, 1, 2, which is out of order at row 4.
+        let mut check = KeyOrderCheck::new(SortOptions::new(true, true));
+        assert_eq!(check.check(&ids, &column).unwrap(), Some(4));
+        // i64::MIN is not a null.
+        let mut check = KeyOrderCheck::new(SortOptions::new(false, true));
+        let edge = Int64Array::from(vec![Some(i64::MIN), None]);
+        assert_eq!(check.check(&[0, 0], &edge).unwrap(), Some(1));
+        assert!(KeyOrderCheck::supports(&DataType::Float64));
+        assert!(!KeyOrderCheck::supports(&DataType::Utf8));
+    }
 
     #[test]
     fn ids_are_dense_in_order_of_first_appearance() {

@@ -197,6 +197,12 @@
 //!   sort by key, then each key's rows by the ORDER BY keys), and the rows keep their
 //!   input order. Input already in (key, order) order but not declared so costs the
 //!   check and no sort.
+//! - the same, when the input is one partition of a data source (a file) and the
+//!   window has one primitive ORDER BY column: [`CumulativeProbedWindowExec`] first reads
+//!   only the key and ORDER BY columns (a byte range of the file per core, each in file
+//!   order) and, when every key's rows are in order (rows grouped by key or in time
+//!   order, undeclared), streams in one pass ([`InputOrder::ByKey`], each row checked
+//!   again) instead of buffering; otherwise it runs the buffered plan.
 //!
 //! DataFusion then hash-partitions the input by the keys (both cores) and adds no sort
 //! below the node; above it, the node promises only its input's order, so a parent that
@@ -256,6 +262,7 @@ mod keyed;
 mod keys;
 mod options;
 mod planner;
+mod probe;
 mod rule;
 mod runs;
 mod session;
@@ -283,6 +290,7 @@ pub use functions::{
 pub use hash_window::{CumulativeHashWindowExec, InputOrder};
 pub use options::{PARAMETER_NAMES, sql_defaults};
 pub use planner::{CumulativePlaceholder, CumulusPlanner};
+pub use probe::CumulativeProbedWindowExec;
 pub use rule::{
     CumulativeHashWindowRule, CumulativeWindowRule, physical_optimizer_rules, register_rule,
 };

@@ -18,6 +18,7 @@ use datafusion::physical_plan::windows::WindowAggExec;
 
 use super::exec::CumulativeWindowAggExec;
 use super::hash_window::CumulativeHashWindowExec;
+use super::probe::CumulativeProbedWindowExec;
 use super::verify::OrderCheckRule;
 
 /// A physical optimizer rule: a `WindowAggExec` whose window expressions are all cumulus
@@ -151,7 +152,11 @@ impl PhysicalOptimizerRule for CumulativeHashWindowRule {
 /// A physical optimizer rule: every `WindowAggExec` whose window expressions are all
 /// cumulus functions scanning forward becomes a [`CumulativeWindowAggExec`], which
 /// streams instead of buffering its whole input. Other window nodes, and those with a
-/// `reverse => true` call, are left alone.
+/// `reverse => true` call, are left alone. It also turns a buffered hash-state window
+/// over one partition of a data source into a [`super::CumulativeProbedWindowExec`],
+/// which reads the keys and ORDER BY values first and streams when they are in order key
+/// by key (it needs the repartitions `EnsureRequirements` placed for the buffered plan it
+/// keeps for input in no order).
 ///
 /// It must run once the plan under the window is final: after `EnsureRequirements` has
 /// added the sorts and repartitions the window asks for (the operator relies on them, as
@@ -209,9 +214,12 @@ impl PhysicalOptimizerRule for CumulativeWindowRule {
     fn optimize(
         &self,
         plan: Arc<dyn ExecutionPlan>,
-        _config: &ConfigOptions,
+        config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         plan.transform_up(|node| {
+            if let Some(probed) = CumulativeProbedWindowExec::try_probe(&node, config)? {
+                return Ok(Transformed::yes(Arc::new(probed) as Arc<dyn ExecutionPlan>));
+            }
             let Some(window) = node.downcast_ref::<WindowAggExec>() else {
                 return Ok(Transformed::no(node));
             };

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use arrow::array::{Array, Float64Array, Int32Array, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 use cumulus::datafusion::{
-    CumulativeHashWindowExec, EtlSettings, etl_context, parquet_writer_properties, register,
-    sorting_columns,
+    CumulativeHashWindowExec, CumulativeProbedWindowExec, EtlSettings, etl_context,
+    parquet_writer_properties, register, sorting_columns,
 };
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::parquet::arrow::ArrowWriter;
@@ -387,4 +387,208 @@ async fn a_memory_limited_query_spills_and_finishes() {
             "spilled",
         );
     }
+}
+
+/// Writes `batch` to `path` with no declared order, in row groups of `group_rows` rows.
+fn write_parquet_in_row_groups(path: &std::path::Path, batch: &RecordBatch, group_rows: usize) {
+    let properties = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(group_rows))
+        .build();
+    let mut writer = ArrowWriter::try_new(
+        File::create(path).unwrap(),
+        batch.schema(),
+        Some(properties),
+    )
+    .unwrap();
+    writer.write(batch).unwrap();
+    writer.close().unwrap();
+}
+
+/// Whether the probe's file scan reads each byte range in the partition it is grouped
+/// under: DataFusion lets sibling partitions take each other's ranges otherwise, and the
+/// ranges would not come in file order.
+fn probe_keeps_file_order(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    let mut keeps = false;
+    plan.apply(|node| {
+        if let Some(probed) = node.downcast_ref::<CumulativeProbedWindowExec>() {
+            let probe = probed.children()[0];
+            let scan = probe
+                .downcast_ref::<datafusion::datasource::source::DataSourceExec>()
+                .and_then(|s| {
+                    s.data_source()
+                        .downcast_ref::<datafusion::datasource::physical_plan::FileScanConfig>()
+                });
+            keeps = scan.is_some_and(|s| s.preserve_order && s.file_groups.len() > 1);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .unwrap();
+    keeps
+}
+
+/// The `in_order_by_key` metric of the probed window of an executed plan.
+fn probed_in_order(plan: &Arc<dyn ExecutionPlan>) -> Option<usize> {
+    let mut found = None;
+    plan.apply(|node| {
+        if node.downcast_ref::<CumulativeProbedWindowExec>().is_some()
+            && let Some(metrics) = node.metrics()
+        {
+            found = metrics.sum_by_name("in_order_by_key").map(|v| v.as_usize());
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .unwrap();
+    found
+}
+
+/// Files that declare no order: the window first reads their keys and times, in two
+/// byte ranges read side by side, each in file order, and streams in one pass where every
+/// key's rows are in time order (rows grouped by key; rows in time order), buffering
+/// otherwise: rows shuffled, and two row groups each in time order whose second is
+/// earlier than the first (each range is in order, the file is not). Every layout gives
+/// the values of the streaming window over the rows sorted and declared so, bit for bit.
+#[tokio::test]
+async fn undeclared_orders_are_probed() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = rows_in_time_order(20_000, 50, 11);
+    let grouped = sorted_by_first_two_columns(&rows);
+    let halves_swapped = arrow::compute::concat_batches(
+        &rows.schema(),
+        &[rows.slice(10_000, 10_000), rows.slice(0, 10_000)],
+    )
+    .unwrap();
+    let mut rng = Lcg(5);
+    let mut order: Vec<u32> = (0..rows.num_rows() as u32).collect();
+    for k in (1..order.len()).rev() {
+        order.swap(k, rng.below(k as u64 + 1) as usize);
+    }
+    let order = arrow::array::UInt32Array::from(order);
+    let shuffled = RecordBatch::try_new(
+        rows.schema(),
+        rows.columns()
+            .iter()
+            .map(|c| arrow::compute::take(c.as_ref(), &order, None).unwrap())
+            .collect(),
+    )
+    .unwrap();
+    let ctx = etl_context(&EtlSettings {
+        target_partitions: Some(2),
+        ..Default::default()
+    })
+    .unwrap();
+    // Small files are split into ranges too.
+    ctx.sql("SET datafusion.optimizer.repartition_file_min_size = 0")
+        .await
+        .unwrap();
+    // The reference: the rows sorted by (g, t) and declared so.
+    let reference = SessionContext::new();
+    register(&reference).unwrap();
+    let declared =
+        datafusion::datasource::MemTable::try_new(grouped.schema(), vec![vec![grouped.clone()]])
+            .unwrap()
+            .with_sort_order(vec![vec![
+                datafusion::prelude::col("g").sort(true, false),
+                datafusion::prelude::col("t").sort(true, false),
+            ]]);
+    reference
+        .register_table("data", Arc::new(declared))
+        .unwrap();
+    let window = "OVER (PARTITION BY g ORDER BY t)";
+    let sql = |table: &str| {
+        format!(
+            "SELECT g, t, x, cumsum(x) {window} AS c, cummax(x, 'skip') {window} AS m, \
+             cumprod(x, 'propagate') {window} AS p FROM {table}"
+        )
+    };
+    let expected = sorted_by_first_two_columns(&query(&reference, &sql("data")).await.unwrap());
+    for (name, data, in_order) in [
+        ("grouped", &grouped, true),
+        ("time", &rows, true),
+        ("halves_swapped", &halves_swapped, false),
+        ("shuffled", &shuffled, false),
+    ] {
+        let path = dir.path().join(format!("{name}.parquet"));
+        write_parquet_in_row_groups(&path, data, 10_000);
+        ctx.register_parquet(name, path.to_str().unwrap(), Default::default())
+            .await
+            .unwrap();
+        let (plan, shown) = physical_plan(&ctx, &sql(name)).await;
+        assert!(
+            shown.contains("CumulativeProbedWindowExec"),
+            "{name}: {shown}"
+        );
+        let probe = shown
+            .lines()
+            .find(|l| l.contains("probe_0"))
+            .unwrap_or_else(|| panic!("{name}: {shown}"));
+        assert!(
+            probe.contains("2 groups"),
+            "{name}: the probe is split: {probe}"
+        );
+        assert!(probe_keeps_file_order(&plan), "{name}: {shown}");
+        let batches = collect(Arc::clone(&plan), ctx.task_ctx()).await.unwrap();
+        assert_eq!(
+            probed_in_order(&plan),
+            Some(usize::from(in_order)),
+            "{name}"
+        );
+        let actual = sorted_by_first_two_columns(
+            &arrow::compute::concat_batches(&plan.schema(), &batches).unwrap(),
+        );
+        assert_eq!(actual.num_rows(), 20_000, "{name}");
+        for i in 0..expected.num_columns() {
+            assert_same(
+                expected.column(i),
+                actual.column(i),
+                &format!("{name}: {}", expected.schema().field(i).name()),
+            );
+        }
+    }
+}
+
+/// The one-pass window chosen after the probe checks every row again: rows that are
+/// not in time order key by key (as if the file changed after the probe) stop the
+/// query with an execution error, never a wrong answer.
+#[tokio::test]
+async fn rows_out_of_order_after_the_probe_are_an_error() {
+    let ctx = etl_context(&EtlSettings {
+        target_partitions: Some(2),
+        ..Default::default()
+    })
+    .unwrap();
+    let rows = rows_in_time_order(5000, 20, 2);
+    let backwards = arrow::compute::concat_batches(
+        &rows.schema(),
+        &[rows.slice(2500, 2500), rows.slice(0, 2500)],
+    )
+    .unwrap();
+    ctx.register_batch("data", backwards).unwrap();
+    let (plan, _) = physical_plan(
+        &ctx,
+        "SELECT g, cumsum(x) OVER (PARTITION BY g ORDER BY t) AS c FROM data",
+    )
+    .await;
+    let mut by_key = None;
+    plan.apply(|node| {
+        if let Some(probed) = node.downcast_ref::<CumulativeProbedWindowExec>() {
+            by_key = Some(Arc::clone(probed.children()[1]));
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .unwrap();
+    let by_key = by_key.expect("a probed window");
+    assert!(
+        displayable(by_key.as_ref())
+            .one_line()
+            .to_string()
+            .contains("input_order=by_key"),
+        "{}",
+        displayable(by_key.as_ref()).indent(false)
+    );
+    let err = collect(by_key, ctx.task_ctx())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("input row 2500 comes before"), "{err}");
+    assert!(err.contains("did the input change"), "{err}");
 }
