@@ -47,7 +47,9 @@ pub enum InputOrder {
     Sorted,
     /// Any order. Each execution partition is buffered; when every key's rows turn out
     /// to be in ORDER BY order already (an O(n) check) they are scanned as they are,
-    /// otherwise each key's rows are sorted first. The output rows keep the input order.
+    /// otherwise the rows are sorted by (key, ORDER BY) first and put out in that order,
+    /// 64Ki rows at a time, so that only the sort's permutation and one piece are held
+    /// beside the input. Output in input order where no sort was needed.
     Any,
     /// One partition whose rows of each key come in ORDER BY order (one primitive ORDER
     /// BY column), though the input declares no order: rows grouped by key, or in time
@@ -71,9 +73,10 @@ pub enum InputOrder {
 /// ORDER BY keys, skipped for keys already in order).
 ///
 /// Its input must be partitioned by the PARTITION BY keys (or be one partition), as
-/// `WindowAggExec`'s; output partitioning is the input's, the output order is the input
-/// order (so it satisfies the ORDER BY, not the PARTITION BY: DataFusion adds a sort above
-/// it where a parent needs (key, order) order). Results, column types and errors are
+/// `WindowAggExec`'s; output partitioning is the input's. With [`InputOrder::Sorted`] and
+/// [`InputOrder::ByKey`] the output order is the input order (so it satisfies the ORDER
+/// BY, not the PARTITION BY: DataFusion adds a sort above it where a parent needs (key,
+/// order) order); with [`InputOrder::Any`] it promises no order. Results, column types and errors are
 /// those of the sorted path bit for bit (an overflow's row counts from the key's first
 /// row in the window's order); rows tied on the ORDER BY keys are scanned in input order.
 ///
@@ -229,8 +232,8 @@ impl CumulativeHashWindowExec {
         let emission = match order {
             InputOrder::Sorted | InputOrder::ByKey => EmissionType::Incremental,
             InputOrder::Any => {
-                // Rows keep the input order, but a spilled partition comes back key
-                // group by key group: promise no order.
+                // Rows come in input order or (key, order) order, and a spilled
+                // partition comes back key group by key group: promise no order.
                 eq.clear_orderings();
                 EmissionType::Final
             }
@@ -614,12 +617,17 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                     }
                     match spill {
                         None => {
-                            let outputs = {
+                            let mut outputs = {
                                 let _timer = metrics.elapsed_compute().timer();
                                 scan_buffered(&mut scan, &batches, ids)?
                             };
-                            drop(batches);
-                            for out in outputs {
+                            loop {
+                                let next = {
+                                    let _timer = metrics.elapsed_compute().timer();
+                                    outputs.next()
+                                };
+                                let Some(out) = next else { break };
+                                let out = out?;
                                 metrics.record_output(out.num_rows());
                                 emitter.emit(out).await;
                             }
@@ -628,26 +636,33 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                             spill_metrics.spill_file_count.add(spill.files.len());
                             spill_metrics.spilled_rows.add(spill.rows);
                             for file in spill.finish()? {
-                                let outputs = {
+                                let mut batches = vec![];
+                                let mut ids = vec![];
+                                for batch in Spill::read(&file)? {
+                                    // One key's rows must be scanned together: hold the
+                                    // file even past the limit.
+                                    reservation
+                                        .grow(batch.get_array_memory_size() + 4 * batch.num_rows());
+                                    scan.key_ids(&batch, &mut ids)?;
+                                    batches.push(batch);
+                                }
+                                let mut outputs = {
                                     let _timer = metrics.elapsed_compute().timer();
-                                    let mut batches = vec![];
-                                    let mut ids = vec![];
-                                    for batch in Spill::read(&file)? {
-                                        // One key's rows must be scanned together: hold
-                                        // the file even past the limit.
-                                        reservation.grow(
-                                            batch.get_array_memory_size() + 4 * batch.num_rows(),
-                                        );
-                                        scan.key_ids(&batch, &mut ids)?;
-                                        batches.push(batch);
-                                    }
                                     scan_buffered(&mut scan, &batches, ids)?
                                 };
-                                reservation.free();
-                                for out in outputs {
+                                loop {
+                                    let next = {
+                                        let _timer = metrics.elapsed_compute().timer();
+                                        outputs.next()
+                                    };
+                                    let Some(out) = next else { break };
+                                    let out = out?;
                                     metrics.record_output(out.num_rows());
                                     emitter.emit(out).await;
                                 }
+                                drop(outputs);
+                                drop(batches);
+                                reservation.free();
                             }
                         }
                     }
@@ -772,37 +787,29 @@ impl Spill {
     }
 }
 
-/// A buffered partition: scanned as it comes when every key's rows are in the window's
-/// order, sorted key by key otherwise.
-fn scan_buffered(
-    scan: &mut KeyedScan,
-    batches: &[RecordBatch],
+/// The output batches of a buffered partition: its rows scanned as they come (and in
+/// that order) when every key's rows are in the window's order; otherwise sorted by
+/// (key, ORDER BY) and put out in that order, a piece at a time.
+fn scan_buffered<'a>(
+    scan: &'a mut KeyedScan,
+    batches: &'a [RecordBatch],
     ids: Vec<u32>,
-) -> Result<Vec<RecordBatch>> {
+) -> Result<Box<dyn Iterator<Item = Result<RecordBatch>> + Send + 'a>> {
+    fn done(batches: Vec<RecordBatch>) -> Box<dyn Iterator<Item = Result<RecordBatch>> + Send> {
+        Box::new(batches.into_iter().map(Ok))
+    }
     if batches.is_empty() {
-        return Ok(vec![]);
+        return Ok(done(vec![]));
     }
     let order_columns = batches
         .iter()
         .map(|b| scan.order_columns(b))
         .collect::<Result<Vec<_>>>()?;
-    let columns: Vec<arrow::array::ArrayRef> = if order_columns[0].is_empty() {
-        vec![]
-    } else {
-        (0..order_columns[0].len())
-            .map(|c| {
-                let parts: Vec<&dyn arrow::array::Array> =
-                    order_columns.iter().map(|b| b[c].as_ref()).collect();
-                Ok(arrow::compute::concat(&parts)?)
-            })
-            .collect::<Result<_>>()?
-    };
-    drop(order_columns);
-    if columns.is_empty() {
-        return scan_in_order(scan, batches, &ids);
+    if order_columns[0].is_empty() {
+        return scan_in_order(scan, batches, &ids).map(done);
     }
-    let order = OrderKeys::new(&columns, scan.order_options())?;
-    drop(columns);
+    let order = OrderKeys::from_batches(&order_columns, scan.order_options())?;
+    drop(order_columns);
     // Which keys have rows out of order: one comparison per row with the key's last row.
     let keys = scan.keys();
     let mut last = vec![u32::MAX; keys];
@@ -819,9 +826,11 @@ fn scan_buffered(
     drop(last);
     if !any {
         drop(order);
-        return scan_in_order(scan, batches, &ids);
+        return scan_in_order(scan, batches, &ids).map(done);
     }
-    sort_and_scan(scan, batches, ids, order, &unsorted)
+    Ok(Box::new(sort_and_scan(
+        scan, batches, ids, order, &unsorted,
+    )?))
 }
 
 /// Scans buffered batches in input order, gathering as many as the scan asks for.

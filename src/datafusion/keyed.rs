@@ -353,21 +353,25 @@ impl KeyedLane {
     }
 }
 
-/// Rows per gathered piece in [`sort_and_scan`].
+/// Rows per gathered piece (and output batch) in [`sort_and_scan`].
 const PIECE: usize = 1 << 16;
 
 /// A whole partition whose rows do not come in the window's order: `batches` with key
 /// ids `ids` (one per row, all batches in order) and ORDER BY keys `order`. Sorts the
 /// rows by (key, ORDER BY key, input position) with a counting sort by key and a sort of
-/// each key's rows that are out of order, scans each key's rows with one scanner reset
-/// at each key, and returns the batches, in input order, with the results appended.
-pub(super) fn sort_and_scan(
-    scan: &mut KeyedScan,
-    batches: &[RecordBatch],
+/// each key's rows that are out of order (`unsorted`, by key id), and returns the
+/// batches of the result in that order, [`PIECE`] rows at a time as they are asked for:
+/// each gathers its rows' columns from `batches`, scans each key's rows (a scanner reset
+/// at each key) and appends the results. Memory: the sort's permutation (4 bytes a row)
+/// and one piece beside the buffered input, which the caller releases once the last
+/// piece is out.
+pub(super) fn sort_and_scan<'a>(
+    scan: &'a mut KeyedScan,
+    batches: &'a [RecordBatch],
     ids: Vec<u32>,
     order: OrderKeys,
     unsorted: &[bool],
-) -> Result<Vec<RecordBatch>> {
+) -> Result<SortedScan<'a>> {
     let rows = ids.len();
     let keys = scan.keys();
     // Counting sort by key.
@@ -386,6 +390,7 @@ pub(super) fn sort_and_scan(
         *p += 1;
     }
     drop(ids);
+    drop(next);
     // Each key's rows in the window's order (ties in input order).
     let mut pairs: Vec<(u64, u32)> = vec![];
     for k in 0..keys {
@@ -409,75 +414,118 @@ pub(super) fn sort_and_scan(
     }
     drop(order);
     drop(pairs);
-    let mut inverse = vec![0u32; rows];
-    for (j, &i) in perm.iter().enumerate() {
-        inverse[i as usize] = j as u32;
-    }
-    // Scan lane by lane, piece by piece of the sorted order.
     let per_batch = batches
         .iter()
         .map(|b| scan.arguments(b))
         .collect::<Result<Vec<_>>>()?;
-    let mut lane_outputs: Vec<Vec<ArrayRef>> = Vec::with_capacity(scan.lanes.len());
-    for (l, lane) in scan.lanes.iter_mut().enumerate() {
-        let x = concat(&per_batch.iter().map(|a| a[l].as_ref()).collect::<Vec<_>>())?;
-        let mut pieces = Vec::with_capacity(rows.div_ceil(PIECE));
-        let mut key = 0usize;
-        for piece_start in (0..rows).step_by(PIECE) {
-            let piece_end = (piece_start + PIECE).min(rows);
-            let indices = UInt32Array::from(perm[piece_start..piece_end].to_vec());
-            let gathered = take(x.as_ref(), &indices, None)?;
+    let mut batch_starts = Vec::with_capacity(batches.len() + 1);
+    let mut total = 0;
+    for batch in batches {
+        batch_starts.push(total);
+        total += batch.num_rows();
+    }
+    batch_starts.push(total);
+    if total != rows {
+        return internal_err!("CumulativeHashWindowExec: {rows} key ids for {total} rows");
+    }
+    Ok(SortedScan {
+        scan,
+        batches,
+        per_batch,
+        perm,
+        starts,
+        batch_starts,
+        at: 0,
+        key: 0,
+    })
+}
+
+/// The output of [`sort_and_scan`], a piece at a time.
+pub(super) struct SortedScan<'a> {
+    scan: &'a mut KeyedScan,
+    batches: &'a [RecordBatch],
+    /// Each batch's window arguments, one per lane.
+    per_batch: Vec<Vec<ArrayRef>>,
+    /// Input rows in (key, ORDER BY) order.
+    perm: Vec<u32>,
+    /// Where each key's rows start in `perm` (one more entry than keys).
+    starts: Vec<usize>,
+    /// The first input row of each batch, and the number of rows.
+    batch_starts: Vec<usize>,
+    /// The next position in `perm`.
+    at: usize,
+    /// The key whose rows `at` is in.
+    key: usize,
+}
+
+impl SortedScan<'_> {
+    fn piece(&mut self) -> Result<RecordBatch> {
+        let end = (self.at + PIECE).min(self.perm.len());
+        let indices: Vec<(usize, usize)> = self.perm[self.at..end]
+            .iter()
+            .map(|&i| {
+                let i = i as usize;
+                let b = self.batch_starts.partition_point(|&s| s <= i) - 1;
+                (b, i - self.batch_starts[b])
+            })
+            .collect();
+        let width = self.batches.first().map_or(0, |b| b.num_columns());
+        let mut columns = Vec::with_capacity(width + self.scan.lanes.len());
+        for c in 0..width {
+            let parts: Vec<&dyn arrow::array::Array> =
+                self.batches.iter().map(|b| b.column(c).as_ref()).collect();
+            columns.push(interleave(&parts, &indices)?);
+        }
+        for (l, lane) in self.scan.lanes.iter_mut().enumerate() {
+            let parts: Vec<&dyn arrow::array::Array> =
+                self.per_batch.iter().map(|a| a[l].as_ref()).collect();
+            let gathered = interleave(&parts, &indices)?;
             let mut outputs = vec![];
-            let mut at = piece_start;
-            while at < piece_end {
-                while starts[key + 1] <= at {
+            let (mut at, mut key) = (self.at, self.key);
+            while at < end {
+                while self.starts[key + 1] <= at {
                     key += 1;
                 }
-                if starts[key] == at {
+                if self.starts[key] == at {
                     // A new key: its scan starts afresh, rows counted from 0.
                     lane.scanner.reset();
                 }
-                let end = starts[key + 1].min(piece_end);
+                let stop = self.starts[key + 1].min(end);
                 let out = lane
                     .scanner
-                    .push(gathered.slice(at - piece_start, end - at).as_ref())
+                    .push(gathered.slice(at - self.at, stop - at).as_ref())
                     .map_err(exec_error)?;
-                if out.len() != end - at {
+                if out.len() != stop - at {
                     return exec_err!(
                         "{}: the scan returned {} values for {} rows",
                         lane.op,
                         out.len(),
-                        end - at
+                        stop - at
                     );
                 }
                 outputs.push(out);
-                at = end;
+                at = stop;
             }
-            pieces.push(concat(
-                &outputs.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
-            )?);
+            columns.push(match outputs.as_slice() {
+                [one] => Arc::clone(one),
+                many => concat(&many.iter().map(|a| a.as_ref()).collect::<Vec<_>>())?,
+            });
         }
-        lane_outputs.push(pieces);
+        while self.key + 1 < self.starts.len() && self.starts[self.key + 1] <= end {
+            self.key += 1;
+        }
+        self.at = end;
+        Ok(RecordBatch::try_new(
+            Arc::clone(&self.scan.schema),
+            columns,
+        )?)
     }
-    drop(perm);
-    // Back to input order, batch by batch.
-    let mut start = 0;
-    batches
-        .iter()
-        .map(|batch| {
-            let n = batch.num_rows();
-            let indices: Vec<(usize, usize)> = inverse[start..start + n]
-                .iter()
-                .map(|&j| (j as usize / PIECE, j as usize % PIECE))
-                .collect();
-            start += n;
-            let mut columns = batch.columns().to_vec();
-            for pieces in &lane_outputs {
-                let refs: Vec<&dyn arrow::array::Array> =
-                    pieces.iter().map(|p| p.as_ref()).collect();
-                columns.push(interleave(&refs, &indices)?);
-            }
-            Ok(RecordBatch::try_new(Arc::clone(&scan.schema), columns)?)
-        })
-        .collect()
+}
+
+impl Iterator for SortedScan<'_> {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        (self.at < self.perm.len()).then(|| self.piece())
+    }
 }

@@ -274,6 +274,40 @@ impl OrderKeys {
         Ok(OrderKeys::Rows(converter.convert_columns(columns)?))
     }
 
+    /// The keys of consecutive batches (`batches[b]` holds batch `b`'s ORDER BY columns,
+    /// sorted with `options`), numbered across the batches. A single primitive column
+    /// without nulls becomes its words batch by batch, without a copy of the column.
+    pub fn from_batches(batches: &[Vec<ArrayRef>], options: &[SortOptions]) -> Result<Self> {
+        if let [options] = options
+            && batches
+                .iter()
+                .all(|b| matches!(b.as_slice(), [c] if c.null_count() == 0))
+        {
+            let mut words = Vec::with_capacity(batches.iter().map(|b| b[0].len()).sum());
+            let mut typed = true;
+            for batch in batches {
+                match sortable_words(batch[0].as_ref(), options.descending) {
+                    Some(w) => words.extend(w),
+                    None => {
+                        typed = false;
+                        break;
+                    }
+                }
+            }
+            if typed {
+                return Ok(OrderKeys::Words(words));
+            }
+        }
+        let width = batches.first().map_or(0, Vec::len);
+        let columns = (0..width)
+            .map(|c| {
+                let parts: Vec<&dyn Array> = batches.iter().map(|b| b[c].as_ref()).collect();
+                Ok(arrow::compute::concat(&parts)?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Self::new(&columns, options)
+    }
+
     /// Whether row `i` sorts after row `j` (ties are not out of order).
     pub fn after(&self, i: usize, j: usize) -> bool {
         match self {

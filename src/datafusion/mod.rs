@@ -194,9 +194,9 @@
 //! - any other input: [`InputOrder::Any`], each execution partition is buffered (in the
 //!   session's memory pool, spilling by key to temporary files beyond it), an O(n)
 //!   check finds the keys whose rows are out of order, only those are sorted (a counting
-//!   sort by key, then each key's rows by the ORDER BY keys), and the rows keep their
-//!   input order. Input already in (key, order) order but not declared so costs the
-//!   check and no sort.
+//!   sort by key, then each key's rows by the ORDER BY keys), and the rows come out in
+//!   that order, a piece at a time (in input order where nothing was sorted). Input
+//!   already in (key, order) order but not declared so costs the check and no sort.
 //! - the same, when the input is one partition of a data source (a file) and the
 //!   window has one primitive ORDER BY column: [`CumulativeProbedWindowExec`] first reads
 //!   only the key and ORDER BY columns (a byte range of the file per core, each in file
