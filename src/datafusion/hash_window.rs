@@ -615,56 +615,49 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                             spill.write(&batch, &batch_ids)?;
                         }
                     }
-                    match spill {
-                        None => {
-                            let mut outputs = {
-                                let _timer = metrics.elapsed_compute().timer();
-                                scan_buffered(&mut scan, &batches, ids)?
-                            };
-                            loop {
-                                let next = {
-                                    let _timer = metrics.elapsed_compute().timer();
-                                    outputs.next()
-                                };
-                                let Some(out) = next else { break };
-                                let out = out?;
-                                metrics.record_output(out.num_rows());
-                                emitter.emit(out).await;
-                            }
-                        }
+                    // What to scan: the buffered partition, or each spill file in turn.
+                    let mut files = match spill {
+                        None => vec![],
                         Some(spill) => {
                             spill_metrics.spill_file_count.add(spill.files.len());
                             spill_metrics.spilled_rows.add(spill.rows);
-                            for file in spill.finish()? {
-                                let mut batches = vec![];
-                                let mut ids = vec![];
-                                for batch in Spill::read(&file)? {
-                                    // One key's rows must be scanned together: hold the
-                                    // file even past the limit.
-                                    reservation
-                                        .grow(batch.get_array_memory_size() + 4 * batch.num_rows());
-                                    scan.key_ids(&batch, &mut ids)?;
-                                    batches.push(batch);
-                                }
-                                let mut outputs = {
-                                    let _timer = metrics.elapsed_compute().timer();
-                                    scan_buffered(&mut scan, &batches, ids)?
-                                };
-                                loop {
-                                    let next = {
-                                        let _timer = metrics.elapsed_compute().timer();
-                                        outputs.next()
-                                    };
-                                    let Some(out) = next else { break };
-                                    let out = out?;
-                                    metrics.record_output(out.num_rows());
-                                    emitter.emit(out).await;
-                                }
-                                drop(outputs);
-                                drop(batches);
-                                reservation.free();
+                            let mut files = spill.finish()?;
+                            files.reverse();
+                            batches.clear();
+                            ids.clear();
+                            files
+                        }
+                    };
+                    let mut buffered = files.is_empty();
+                    while buffered || !files.is_empty() {
+                        if let Some(file) = files.pop() {
+                            for batch in Spill::read(&file)? {
+                                // One key's rows must be scanned together: hold the file
+                                // even past the limit.
+                                reservation
+                                    .grow(batch.get_array_memory_size() + 4 * batch.num_rows());
+                                scan.key_ids(&batch, &mut ids)?;
+                                batches.push(batch);
                             }
                         }
+                        buffered = false;
+                        let mut outputs = {
+                            let _timer = metrics.elapsed_compute().timer();
+                            scan_buffered(&mut scan, &batches, std::mem::take(&mut ids))?
+                        };
+                        loop {
+                            let next = {
+                                let _timer = metrics.elapsed_compute().timer();
+                                outputs.next()
+                            };
+                            let Some(out) = next else { break };
+                            let out = out?;
+                            metrics.record_output(out.num_rows());
+                            emitter.emit(out).await;
+                        }
+                        drop(outputs);
+                        batches.clear();
+                        reservation.free();
                     }
                 }
             }

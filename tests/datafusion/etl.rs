@@ -44,12 +44,25 @@ fn rows_in_time_order(rows: usize, groups: u64, seed: u64) -> RecordBatch {
     .unwrap()
 }
 
-/// Writes `batch` to `path` in `chunk`-row batches, with `sorting` as its declared order.
+/// Writes `batch` to `path` in 1000-row batches, with `sorting` as its declared order,
+/// in row groups of 4096 rows.
 fn write_parquet(path: &std::path::Path, batch: &RecordBatch, sorting: Option<Vec<SortingColumn>>) {
     let properties = WriterProperties::builder()
         .set_sorting_columns(sorting)
         .set_max_row_group_row_count(Some(4096))
         .build();
+    write_parquet_with(path, batch, properties);
+}
+
+/// Writes `batch` to `path` with no declared order, in row groups of `group_rows` rows.
+fn write_parquet_in_row_groups(path: &std::path::Path, batch: &RecordBatch, group_rows: usize) {
+    let properties = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(group_rows))
+        .build();
+    write_parquet_with(path, batch, properties);
+}
+
+fn write_parquet_with(path: &std::path::Path, batch: &RecordBatch, properties: WriterProperties) {
     let mut writer = ArrowWriter::try_new(
         File::create(path).unwrap(),
         batch.schema(),
@@ -387,21 +400,6 @@ async fn a_memory_limited_query_spills_and_finishes() {
             "spilled",
         );
     }
-}
-
-/// Writes `batch` to `path` with no declared order, in row groups of `group_rows` rows.
-fn write_parquet_in_row_groups(path: &std::path::Path, batch: &RecordBatch, group_rows: usize) {
-    let properties = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(group_rows))
-        .build();
-    let mut writer = ArrowWriter::try_new(
-        File::create(path).unwrap(),
-        batch.schema(),
-        Some(properties),
-    )
-    .unwrap();
-    writer.write(batch).unwrap();
-    writer.close().unwrap();
 }
 
 /// Whether the probe's file scan reads each byte range in the partition it is grouped
