@@ -15,11 +15,14 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{DataFusionError, Result, Statistics, internal_err};
 use datafusion::datasource::source::DataSourceExec;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext, async_try_stream};
-use datafusion::physical_expr::{EquivalenceProperties, Partitioning};
+use datafusion::physical_expr::Partitioning;
+use datafusion::physical_expr_common::physical_expr::is_volatile;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_optimizer::projection_pushdown::ProjectionPushdown;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::execution_plan::reset_plan_states;
 use datafusion::physical_plan::execution_plan::{CardinalityEffect, EmissionType};
 use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::metrics::{
@@ -47,16 +50,19 @@ use super::keys::{GroupIds, KeyOrderCheck};
 ///   (usually split by key over the cores), unchanged.
 ///
 /// The probe reads the key and ORDER BY columns only (the projection is pushed into
-/// the scan), and stops at the first row out of order, so rows in no order cost it one
-/// batch. Input in order key by key costs one more read of those columns, and saves
+/// the scan), a byte range per core where the input is one file; each range stops at its
+/// first row out of order, so rows in no order cost it about one batch per range. It
+/// holds each key and its first and last ORDER BY value in the memory pool: past it, the
+/// buffered plan (which spills) runs. Input in order key by key costs one more read of those columns, and saves
 /// holding the whole input in memory and splitting it by key: 10^7 rows grouped by key
 /// in a Parquet file that does not declare it, written back to Parquet, take 0.79 s and
 /// 500 MiB buffered and about 0.5 s and 140 MiB probed.
 ///
 /// [`super::CumulativeWindowRule`] plans it, after DataFusion has placed its
 /// repartitions, where the input of a buffered hash-state window is one partition of
-/// data sources, filters and projections (cheap to read twice) and the window has one
-/// primitive ORDER BY column. Its output is one partition in no declared order.
+/// data sources, filters and projections (cheap to read twice, nothing volatile), the
+/// window has one primitive ORDER BY column, and the parent needs no partitioning of it:
+/// its output is one partition in no declared order, with the window's equivalences.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -169,6 +175,10 @@ impl CumulativeProbedWindowExec {
         let probe: Arc<dyn ExecutionPlan> = Arc::new(ProjectionExec::try_new(columns, source)?);
         let probe = ProjectionPushdown::new().optimize(probe, config)?;
         let probe = split_in_file_order(probe, config)?;
+        // A scan shares its state (the files its partitions still have to read) among
+        // the executions of that node: the probe must not read the windows' own scan
+        // where the projection stayed above it.
+        let probe = reset_plan_states(probe)?;
         let fallback = if window.output_partitioning().partition_count() > 1 {
             Arc::new(CoalescePartitionsExec::new(Arc::clone(window))) as Arc<dyn ExecutionPlan>
         } else {
@@ -182,8 +192,12 @@ impl CumulativeProbedWindowExec {
         by_key: Arc<dyn ExecutionPlan>,
         fallback: Arc<dyn ExecutionPlan>,
     ) -> Self {
+        // The fallback's equivalences (constants, equal columns) hold of both plans: they
+        // read the same input and add the same window columns. Its order does not.
+        let mut eq = fallback.equivalence_properties().clone();
+        eq.clear_orderings();
         let properties = PlanProperties::new(
-            EquivalenceProperties::new(fallback.schema()),
+            eq,
             Partitioning::UnknownPartitioning(1),
             EmissionType::Final,
             fallback.boundedness(),
@@ -198,8 +212,9 @@ impl CumulativeProbedWindowExec {
     }
 }
 
-/// Whether `plan` only reads data sources, filters and projects: reading it twice costs
-/// no more than reading it.
+/// Whether `plan` only reads data sources, filters and projects, reading it twice costing
+/// no more than reading it, with no volatile expression (`random()`), so that a second
+/// read gives the same rows.
 fn cheap_to_read_twice(plan: &Arc<dyn ExecutionPlan>) -> Result<bool> {
     let mut cheap = true;
     plan.apply(|node| {
@@ -211,7 +226,18 @@ fn cheap_to_read_twice(plan: &Arc<dyn ExecutionPlan>) -> Result<bool> {
             cheap = false;
             return Ok(TreeNodeRecursion::Stop);
         }
-        Ok(TreeNodeRecursion::Continue)
+        node.apply_expressions(&mut |e| {
+            if is_volatile(e) {
+                cheap = false;
+                return Ok(TreeNodeRecursion::Stop);
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+        Ok(if cheap {
+            TreeNodeRecursion::Continue
+        } else {
+            TreeNodeRecursion::Stop
+        })
     })?;
     Ok(cheap)
 }
@@ -263,6 +289,8 @@ fn split_in_file_order(
 struct ProbedRange {
     in_order: bool,
     keys: Vec<(Vec<u8>, u128, u128)>,
+    /// The memory of `keys` (and of the ids found), held until the ranges are combined.
+    reservation: MemoryReservation,
 }
 
 /// Reads `probe` (key columns, then the ORDER BY column) until a row comes before its
@@ -271,7 +299,13 @@ async fn probe_range(
     mut probe: SendableRecordBatchStream,
     options: SortOptions,
     probed: Count,
+    reservation: MemoryReservation,
 ) -> Result<ProbedRange> {
+    let not_in_order = |reservation| ProbedRange {
+        in_order: false,
+        keys: vec![],
+        reservation,
+    };
     let schema = probe.schema();
     let keys = schema.fields().len().saturating_sub(1);
     let types: Vec<_> = schema.fields()[..keys]
@@ -310,10 +344,14 @@ async fn probe_range(
             }
         }
         if check.check(&batch_ids, order.as_ref())?.is_some() {
-            return Ok(ProbedRange {
-                in_order: false,
-                keys: vec![],
-            });
+            return Ok(not_in_order(reservation));
+        }
+        // The keys held here and, for the one-pass window, its state of about the same
+        // size: past the memory pool, the buffered plan (which can spill) runs instead.
+        let held =
+            ids.size() + check.size() + found.iter().map(|(k, _)| k.len() + 40).sum::<usize>();
+        if reservation.try_resize(held).is_err() {
+            return Ok(not_in_order(reservation));
         }
     }
     let last = check.last_ranks();
@@ -324,6 +362,7 @@ async fn probe_range(
             .zip(last)
             .map(|((key, first), &last)| (key, first, last))
             .collect(),
+        reservation,
     })
 }
 
@@ -338,19 +377,25 @@ async fn in_order_by_key(
     let tasks = (0..probe.output_partitioning().partition_count())
         .map(|p| {
             let stream = probe.execute(p, Arc::clone(context))?;
+            let reservation = MemoryConsumer::new(format!("CumulativeProbedWindowExec probe[{p}]"))
+                .register(context.memory_pool());
             Ok(SpawnedTask::spawn(probe_range(
                 stream,
                 options,
                 probed.clone(),
+                reservation,
             )))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut last_of: HashMap<Vec<u8>, u128> = HashMap::new();
+    // The ranges' memory stays reserved while `last_of` holds their keys.
+    let mut held = Vec::with_capacity(tasks.len());
     for task in tasks {
         let range = task
             .join_unwind()
             .await
             .map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))??;
+        held.push(range.reservation);
         if !range.in_order {
             return Ok(false);
         }

@@ -11,10 +11,14 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
+use datafusion::physical_expr::Distribution;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
 use datafusion::physical_plan::windows::WindowAggExec;
+use datafusion::physical_plan::{ChildrenPropertiesMode, ExecutionPlan, ReplaceChildrenOptions};
 
 use super::exec::CumulativeWindowAggExec;
 use super::hash_window::CumulativeHashWindowExec;
@@ -216,19 +220,18 @@ impl PhysicalOptimizerRule for CumulativeWindowRule {
         plan: Arc<dyn ExecutionPlan>,
         config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        plan.transform_up(|node| {
-            if let Some(probed) = CumulativeProbedWindowExec::try_probe(&node, config)? {
-                return Ok(Transformed::yes(Arc::new(probed) as Arc<dyn ExecutionPlan>));
-            }
-            let Some(window) = node.downcast_ref::<WindowAggExec>() else {
-                return Ok(Transformed::no(node));
-            };
-            match CumulativeWindowAggExec::try_new(Arc::new(window.clone()))? {
-                Some(exec) => Ok(Transformed::yes(Arc::new(exec) as Arc<dyn ExecutionPlan>)),
-                None => Ok(Transformed::no(node)),
-            }
-        })
-        .map(|t| t.data)
+        let plan = plan
+            .transform_up(|node| {
+                let Some(window) = node.downcast_ref::<WindowAggExec>() else {
+                    return Ok(Transformed::no(node));
+                };
+                match CumulativeWindowAggExec::try_new(Arc::new(window.clone()))? {
+                    Some(exec) => Ok(Transformed::yes(Arc::new(exec) as Arc<dyn ExecutionPlan>)),
+                    None => Ok(Transformed::no(node)),
+                }
+            })?
+            .data;
+        probe_where_unpartitioned(plan, true, config)
     }
 
     fn name(&self) -> &str {
@@ -239,6 +242,49 @@ impl PhysicalOptimizerRule for CumulativeWindowRule {
     fn schema_check(&self) -> bool {
         true
     }
+}
+
+/// `plan` with each buffered hash-state window whose partitioning no node above needs
+/// (`free`: every node up to the root or to a repartition or merge asks no partitioning
+/// of its input) replaced by its probed form ([`CumulativeProbedWindowExec`], one
+/// partition) where that applies.
+fn probe_where_unpartitioned(
+    plan: Arc<dyn ExecutionPlan>,
+    free: bool,
+    config: &ConfigOptions,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    // A node that makes its own partitioning (a repartition, a merge into one) hides its
+    // input's from the nodes above; any other passes it on (a projection, a filter), so
+    // its input is free only if the node itself is.
+    let makes_own_partitioning = plan.downcast_ref::<RepartitionExec>().is_some()
+        || plan.downcast_ref::<CoalescePartitionsExec>().is_some()
+        || plan.downcast_ref::<SortPreservingMergeExec>().is_some();
+    let requirements = plan.input_distribution_requirements();
+    let children: Vec<Arc<dyn ExecutionPlan>> = plan.children().into_iter().cloned().collect();
+    let mut changed = false;
+    let mut new_children = Vec::with_capacity(children.len());
+    for (i, child) in children.iter().enumerate() {
+        let child_free = (free || makes_own_partitioning)
+            && matches!(
+                requirements.child_distribution(i),
+                None | Some(Distribution::UnspecifiedDistribution | Distribution::SinglePartition)
+            );
+        let new = probe_where_unpartitioned(Arc::clone(child), child_free, config)?;
+        changed |= !Arc::ptr_eq(&new, child);
+        new_children.push(new);
+    }
+    let plan = if changed {
+        plan.replace_children(
+            new_children,
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+        )?
+    } else {
+        plan
+    };
+    if free && let Some(probed) = CumulativeProbedWindowExec::try_probe(&plan, config)? {
+        return Ok(Arc::new(probed));
+    }
+    Ok(plan)
 }
 
 /// DataFusion's default physical optimizer rules with [`CumulativeWindowRule`] in its

@@ -590,3 +590,79 @@ async fn rows_out_of_order_after_the_probe_are_an_error() {
     assert!(err.contains("input row 2500 comes before"), "{err}");
     assert!(err.contains("did the input change"), "{err}");
 }
+
+/// The probe over a scan the windows also read (a filter on a column the probe does not
+/// read keeps its projection above the scan): it reads a scan of its own, and every
+/// filtered row comes out. An input with `random()` is not probed (it would not read the
+/// same twice). A parent that needs the window's partitioning by key (a partitioned hash
+/// join on `g`) keeps the buffered window, whose partitioning it is.
+#[tokio::test]
+async fn the_probe_reads_its_own_scan_and_keeps_partitioned_parents() {
+    let dir = tempfile::tempdir().unwrap();
+    let grouped = sorted_by_first_two_columns(&rows_in_time_order(20_000, 50, 13));
+    let path = dir.path().join("grouped.parquet");
+    write_parquet_in_row_groups(&path, &grouped, 10_000);
+    let ctx = etl_context(&EtlSettings {
+        target_partitions: Some(2),
+        ..Default::default()
+    })
+    .unwrap();
+    for set in [
+        "SET datafusion.optimizer.hash_join_single_partition_threshold = 0",
+        "SET datafusion.optimizer.hash_join_single_partition_threshold_rows = 0",
+    ] {
+        ctx.sql(set).await.unwrap();
+    }
+    ctx.register_parquet("grouped", path.to_str().unwrap(), Default::default())
+        .await
+        .unwrap();
+    let reference = SessionContext::new();
+    register(&reference).unwrap();
+    reference
+        .register_batch("grouped", grouped.clone())
+        .unwrap();
+    // One partition: no round-robin split before the filter (which would lose the
+    // file's order, and the probe with it).
+    let single = etl_context(&EtlSettings {
+        target_partitions: Some(1),
+        ..Default::default()
+    })
+    .unwrap();
+    single
+        .register_parquet("grouped", path.to_str().unwrap(), Default::default())
+        .await
+        .unwrap();
+    let filtered = "SELECT g, t, cumsum(x) OVER (PARTITION BY g ORDER BY t) AS c \
+                    FROM grouped WHERE x > 0";
+    let (plan, shown) = physical_plan(&single, filtered).await;
+    assert!(shown.contains("CumulativeProbedWindowExec"), "{shown}");
+    assert!(shown.contains("FilterExec"), "{shown}");
+    let batches = collect(Arc::clone(&plan), single.task_ctx()).await.unwrap();
+    assert_eq!(probed_in_order(&plan), Some(1), "{shown}");
+    let actual = sorted_by_first_two_columns(
+        &arrow::compute::concat_batches(&plan.schema(), &batches).unwrap(),
+    );
+    let expected = sorted_by_first_two_columns(&query(&reference, filtered).await.unwrap());
+    assert!(expected.num_rows() > 5000);
+    assert_eq!(actual.num_rows(), expected.num_rows());
+    for i in 0..expected.num_columns() {
+        assert_same(expected.column(i), actual.column(i), "filtered");
+    }
+    // A volatile input is not read twice.
+    let volatile = "SELECT g, cumsum(x) OVER (PARTITION BY g ORDER BY r) AS c \
+                    FROM (SELECT g, x, random() AS r FROM grouped)";
+    let (_, shown) = physical_plan(&single, volatile).await;
+    assert!(!shown.contains("CumulativeProbedWindowExec"), "{shown}");
+    assert_eq!(query(&single, volatile).await.unwrap().num_rows(), 20_000);
+    let joined = "SELECT w.g, w.t, w.c, n.rows FROM \
+                  (SELECT g, t, cumsum(x) OVER (PARTITION BY g ORDER BY t) AS c FROM grouped) w \
+                  JOIN (SELECT g, count(*) AS rows FROM grouped GROUP BY g) n ON w.g = n.g";
+    let (_, shown) = physical_plan(&ctx, joined).await;
+    assert!(shown.contains("mode=Partitioned"), "{shown}");
+    let actual = sorted_by_first_two_columns(&query(&ctx, joined).await.unwrap());
+    let expected = sorted_by_first_two_columns(&query(&reference, joined).await.unwrap());
+    assert_eq!(actual.num_rows(), 20_000);
+    for i in 0..expected.num_columns() {
+        assert_same(expected.column(i), actual.column(i), "joined");
+    }
+}
