@@ -35,7 +35,7 @@ use datafusion::physical_plan::{
 };
 
 use super::exec::{forward_scanner, input_sorted_for};
-use super::keyed::{KeyedScan, sort_and_scan};
+use super::keyed::{KeyedScan, SortKeys, sort_and_scan};
 use super::keys::{KeyOrderCheck, OrderKeys};
 
 /// What [`CumulativeHashWindowExec`] may assume about the order of its input rows.
@@ -801,10 +801,40 @@ fn scan_buffered<'a>(
     if order_columns[0].is_empty() {
         return scan_in_order(scan, batches, &ids).map(done);
     }
+    let keys = scan.keys();
+    // One primitive ORDER BY column without nulls: each key's last value is enough to
+    // find the keys out of order, and a key's values are gathered only if it is sorted.
+    if let [options] = scan.order_options()
+        && order_columns.iter().all(|b| {
+            matches!(b.as_slice(), [c] if c.null_count() == 0 && KeyOrderCheck::supports(c.data_type()))
+        })
+    {
+        let options = *options;
+        let mut check = KeyOrderCheck::new(options);
+        let mut unsorted = vec![false; keys];
+        let mut start = 0;
+        for columns in &order_columns {
+            let rows = columns[0].len();
+            check.mark(&ids[start..start + rows], columns[0].as_ref(), &mut unsorted)?;
+            start += rows;
+        }
+        drop(check);
+        if !unsorted.contains(&true) {
+            return scan_in_order(scan, batches, &ids).map(done);
+        }
+        let columns = order_columns
+            .into_iter()
+            .map(|mut c| c.swap_remove(0))
+            .collect();
+        let order = SortKeys::Column {
+            columns,
+            descending: options.descending,
+        };
+        return Ok(Box::new(sort_and_scan(scan, batches, ids, order, &unsorted)?));
+    }
     let order = OrderKeys::from_batches(&order_columns, scan.order_options())?;
     drop(order_columns);
     // Which keys have rows out of order: one comparison per row with the key's last row.
-    let keys = scan.keys();
     let mut last = vec![u32::MAX; keys];
     let mut unsorted = vec![false; keys];
     let mut any = false;
@@ -822,7 +852,11 @@ fn scan_buffered<'a>(
         return scan_in_order(scan, batches, &ids).map(done);
     }
     Ok(Box::new(sort_and_scan(
-        scan, batches, ids, order, &unsorted,
+        scan,
+        batches,
+        ids,
+        SortKeys::All(order),
+        &unsorted,
     )?))
 }
 

@@ -15,7 +15,7 @@ use datafusion::physical_plan::PhysicalExpr;
 
 use super::errors::exec_error;
 use super::exec::forward_scanner;
-use super::keys::{GroupIds, OrderKeys};
+use super::keys::{GroupIds, OrderKeys, sortable_words};
 use crate::array::ScanProgress;
 use crate::{Operation, Scanner};
 
@@ -357,7 +357,7 @@ impl KeyedLane {
 const PIECE: usize = 1 << 16;
 
 /// A whole partition whose rows do not come in the window's order: `batches` with key
-/// ids `ids` (one per row, all batches in order) and ORDER BY keys `order`. Sorts the
+/// ids `ids` (one per row, all batches in order) and ORDER BY keys found by `order`. Sorts the
 /// rows by (key, ORDER BY key, input position) with a counting sort by key and a sort of
 /// each key's rows that are out of order (`unsorted`, by key id), and returns the
 /// batches of the result in that order, [`PIECE`] rows at a time as they are asked for:
@@ -369,11 +369,21 @@ pub(super) fn sort_and_scan<'a>(
     scan: &'a mut KeyedScan,
     batches: &'a [RecordBatch],
     ids: Vec<u32>,
-    order: OrderKeys,
+    order: SortKeys,
     unsorted: &[bool],
 ) -> Result<SortedScan<'a>> {
     let rows = ids.len();
     let keys = scan.keys();
+    let mut batch_starts = Vec::with_capacity(batches.len() + 1);
+    let mut total = 0;
+    for batch in batches {
+        batch_starts.push(total);
+        total += batch.num_rows();
+    }
+    batch_starts.push(total);
+    if total != rows {
+        return internal_err!("CumulativeHashWindowExec: {rows} key ids for {total} rows");
+    }
     // Counting sort by key.
     let mut starts = vec![0usize; keys + 1];
     for &id in &ids {
@@ -399,17 +409,36 @@ pub(super) fn sort_and_scan<'a>(
         }
         let segment = &mut perm[starts[k]..starts[k + 1]];
         match &order {
-            OrderKeys::Words(words) => {
+            SortKeys::All(OrderKeys::Words(words)) => {
                 pairs.clear();
                 pairs.extend(segment.iter().map(|&i| (words[i as usize], i)));
-                pairs.sort_unstable();
-                for (slot, (_, i)) in segment.iter_mut().zip(&pairs) {
-                    *slot = *i;
-                }
             }
-            OrderKeys::Rows(_) => {
-                segment.sort_by(|&a, &b| order.cmp(a as usize, b as usize).then(a.cmp(&b)));
+            SortKeys::All(keys @ OrderKeys::Rows(_)) => {
+                segment.sort_by(|&a, &b| keys.cmp(a as usize, b as usize).then(a.cmp(&b)));
+                continue;
             }
+            SortKeys::Column {
+                columns,
+                descending,
+            } => {
+                let indices: Vec<(usize, usize)> =
+                    segment.iter().map(|&i| locate(&batch_starts, i)).collect();
+                let parts: Vec<&dyn arrow::array::Array> =
+                    columns.iter().map(|c| c.as_ref()).collect();
+                let values = interleave(&parts, &indices)?;
+                let Some(words) = sortable_words(values.as_ref(), *descending) else {
+                    return internal_err!(
+                        "CumulativeHashWindowExec: cannot order {}",
+                        values.data_type()
+                    );
+                };
+                pairs.clear();
+                pairs.extend(words.into_iter().zip(segment.iter().copied()));
+            }
+        }
+        pairs.sort_unstable();
+        for (slot, (_, i)) in segment.iter_mut().zip(&pairs) {
+            *slot = *i;
         }
     }
     drop(order);
@@ -418,16 +447,6 @@ pub(super) fn sort_and_scan<'a>(
         .iter()
         .map(|b| scan.arguments(b))
         .collect::<Result<Vec<_>>>()?;
-    let mut batch_starts = Vec::with_capacity(batches.len() + 1);
-    let mut total = 0;
-    for batch in batches {
-        batch_starts.push(total);
-        total += batch.num_rows();
-    }
-    batch_starts.push(total);
-    if total != rows {
-        return internal_err!("CumulativeHashWindowExec: {rows} key ids for {total} rows");
-    }
     Ok(SortedScan {
         scan,
         batches,
@@ -438,6 +457,29 @@ pub(super) fn sort_and_scan<'a>(
         at: 0,
         key: 0,
     })
+}
+
+/// How [`sort_and_scan`] finds each row's ORDER BY key.
+pub(super) enum SortKeys {
+    /// The keys of every row, numbered across the batches.
+    All(OrderKeys),
+    /// One primitive ORDER BY column without nulls, left where it is (`columns[b]` is
+    /// batch `b`'s): a key's values are gathered and encoded when its rows are sorted,
+    /// so that no copy of the whole column is held.
+    Column {
+        columns: Vec<ArrayRef>,
+        descending: bool,
+    },
+}
+
+/// The batch holding input row `row` and the row's position in it, `batch_starts` being
+/// the first row of each batch (and the total).
+fn locate(batch_starts: &[usize], row: u32) -> (usize, usize) {
+    let row = row as usize;
+    let batch = batch_starts
+        .partition_point(|&s| s <= row)
+        .saturating_sub(1);
+    (batch, row - batch_starts[batch])
 }
 
 /// The output of [`sort_and_scan`], a piece at a time.
@@ -463,11 +505,7 @@ impl SortedScan<'_> {
         let end = (self.at + PIECE).min(self.perm.len());
         let indices: Vec<(usize, usize)> = self.perm[self.at..end]
             .iter()
-            .map(|&i| {
-                let i = i as usize;
-                let b = self.batch_starts.partition_point(|&s| s <= i) - 1;
-                (b, i - self.batch_starts[b])
-            })
+            .map(|&i| locate(&self.batch_starts, i))
             .collect();
         let width = self.batches.first().map_or(0, |b| b.num_columns());
         let mut columns = Vec::with_capacity(width + self.scan.lanes.len());

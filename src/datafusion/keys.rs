@@ -275,29 +275,8 @@ impl OrderKeys {
     }
 
     /// The keys of consecutive batches (`batches[b]` holds batch `b`'s ORDER BY columns,
-    /// sorted with `options`), numbered across the batches. A single primitive column
-    /// without nulls becomes its words batch by batch, without a copy of the column.
+    /// sorted with `options`), numbered across the batches.
     pub fn from_batches(batches: &[Vec<ArrayRef>], options: &[SortOptions]) -> Result<Self> {
-        if let [options] = options
-            && batches
-                .iter()
-                .all(|b| matches!(b.as_slice(), [c] if c.null_count() == 0))
-        {
-            let mut words = Vec::with_capacity(batches.iter().map(|b| b[0].len()).sum());
-            let mut typed = true;
-            for batch in batches {
-                match sortable_words(batch[0].as_ref(), options.descending) {
-                    Some(w) => words.extend(w),
-                    None => {
-                        typed = false;
-                        break;
-                    }
-                }
-            }
-            if typed {
-                return Ok(OrderKeys::Words(words));
-            }
-        }
         let width = batches.first().map_or(0, Vec::len);
         let columns = (0..width)
             .map(|c| {
@@ -356,6 +335,38 @@ impl KeyOrderCheck {
     /// position (counted from the first row checked) of the first row that sorts before
     /// its key's previous row, if any.
     pub fn check(&mut self, ids: &[u32], order: &dyn Array) -> Result<Option<usize>> {
+        let start = self.rows;
+        Ok(self.visit(ids, order, |_, _| true)?.map(|i| start + i))
+    }
+
+    /// Checks the next rows as [`KeyOrderCheck::check`] does, to the end: sets
+    /// `out_of_order[id]` for every key with a row that sorts before the key's previous
+    /// row.
+    pub fn mark(
+        &mut self,
+        ids: &[u32],
+        order: &dyn Array,
+        out_of_order: &mut [bool],
+    ) -> Result<()> {
+        if ids.iter().any(|&id| id as usize >= out_of_order.len()) {
+            return internal_err!("KeyOrderCheck: a key id beyond {} keys", out_of_order.len());
+        }
+        self.visit(ids, order, |_, id| {
+            out_of_order[id as usize] = true;
+            false
+        })?;
+        Ok(())
+    }
+
+    /// Ranks the rows and compares each with its key's previous row; calls `found` with
+    /// the position in `ids` and the key of each row out of order, and stops at the
+    /// first for which it returns `true` (that position is returned).
+    fn visit(
+        &mut self,
+        ids: &[u32],
+        order: &dyn Array,
+        mut found: impl FnMut(usize, u32) -> bool,
+    ) -> Result<Option<usize>> {
         if ids.len() != order.len() {
             return internal_err!(
                 "KeyOrderCheck: {} key ids for {} rows",
@@ -368,7 +379,6 @@ impl KeyOrderCheck {
         };
         let (null_rank, value_base) = self.null_rank_and_value_base();
         let nulls = order.logical_nulls().filter(|n| n.null_count() > 0);
-        let start = self.rows;
         self.rows += ids.len();
         let Some(&most) = ids.iter().max() else {
             return Ok(None);
@@ -377,31 +387,19 @@ impl KeyOrderCheck {
             self.last.resize(most as usize + 1, 0);
         }
         let last = &mut self.last;
-        let first_out_of_order = match &nulls {
-            None => ids.iter().zip(&words).position(|(&id, &word)| {
-                let rank = value_base + u128::from(word);
-                let slot = &mut last[id as usize];
-                let out_of_order = rank < *slot;
-                *slot = rank;
-                out_of_order
-            }),
-            Some(nulls) => ids
-                .iter()
-                .zip(&words)
-                .enumerate()
-                .position(|(i, (&id, &word))| {
-                    let rank = if nulls.is_null(i) {
-                        null_rank
-                    } else {
-                        value_base + u128::from(word)
-                    };
-                    let slot = &mut last[id as usize];
-                    let out_of_order = rank < *slot;
-                    *slot = rank;
-                    out_of_order
-                }),
-        };
-        Ok(first_out_of_order.map(|i| start + i))
+        for (i, (&id, &word)) in ids.iter().zip(&words).enumerate() {
+            let rank = match &nulls {
+                Some(n) if n.is_null(i) => null_rank,
+                _ => value_base + u128::from(word),
+            };
+            let slot = &mut last[id as usize];
+            let out_of_order = rank < *slot;
+            *slot = rank;
+            if out_of_order && found(i, id) {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
     }
 
     /// The rank [`KeyOrderCheck::check`] gives row `row` of `order`.
