@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::ipc::reader::StreamReader;
 use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::execution::spill_file::{SpillFile, SpillWriter};
@@ -49,7 +49,9 @@ pub enum InputOrder {
     /// to be in ORDER BY order already (an O(n) check) they are scanned as they are,
     /// otherwise the rows are sorted by (key, ORDER BY) first and put out in that order,
     /// 64Ki rows at a time, so that only the sort's permutation and one piece are held
-    /// beside the input. Output in input order where no sort was needed.
+    /// beside the input. The input is held with its buffers trimmed to its rows, and
+    /// without the columns that are only PARTITION BY keys (their values come back from
+    /// each row's key id). Output in input order where no sort was needed.
     Any,
     /// One partition whose rows of each key come in ORDER BY order (one primitive ORDER
     /// BY column), though the input declares no order: rows grouped by key, or in time
@@ -584,6 +586,8 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                     let mut batches = vec![];
                     let mut ids = vec![];
                     let mut spill: Option<Spill> = None;
+                    // Columns that are only PARTITION BY keys are held as key ids.
+                    scan.hold_keys_as_ids()?;
                     while let Some(batch) =
                         std::future::poll_fn(|cx| input.as_mut().poll_next(cx)).await
                     {
@@ -592,17 +596,19 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                             continue;
                         }
                         let _timer = metrics.elapsed_compute().timer();
+                        let batch = shrink_to_fit(batch)?;
                         if spill.is_none() {
                             let size = batch.get_array_memory_size() + 4 * batch.num_rows();
                             if reservation.try_grow(size).is_ok() {
                                 scan.key_ids(&batch, &mut ids)?;
-                                batches.push(batch);
+                                batches.push(scan.strip(batch)?);
                                 continue;
                             }
                             let mut fresh = Spill::try_new(&context, &input_schema, partition)?;
                             let mut start = 0;
                             for b in batches.drain(..) {
-                                fresh.write(&b, &ids[start..start + b.num_rows()])?;
+                                let rows = &ids[start..start + b.num_rows()];
+                                fresh.write(&scan.restore(&b, rows)?, rows)?;
                                 start += b.num_rows();
                             }
                             ids = vec![];
@@ -637,7 +643,7 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                                 reservation
                                     .grow(batch.get_array_memory_size() + 4 * batch.num_rows());
                                 scan.key_ids(&batch, &mut ids)?;
-                                batches.push(batch);
+                                batches.push(scan.strip(batch)?);
                             }
                         }
                         buffered = false;
@@ -780,6 +786,20 @@ impl Spill {
     }
 }
 
+/// `batch` with buffers no larger than its rows need. Batches that DataFusion coalesced
+/// (after a repartition, say) keep the capacity of a whole target batch however few rows
+/// they hold, which for a buffered partition came to half again the input's size.
+fn shrink_to_fit(batch: RecordBatch) -> Result<RecordBatch> {
+    let (schema, mut columns, rows) = batch.into_parts();
+    for column in &mut columns {
+        <ArrayRef as Array>::shrink_to_fit(column);
+    }
+    let options = RecordBatchOptions::new().with_row_count(Some(rows));
+    Ok(RecordBatch::try_new_with_options(
+        schema, columns, &options,
+    )?)
+}
+
 /// The output batches of a buffered partition: its rows scanned as they come (and in
 /// that order) when every key's rows are in the window's order; otherwise sorted by
 /// (key, ORDER BY) and put out in that order, a piece at a time.
@@ -875,7 +895,15 @@ fn scan_in_order(
             rows += batches[last].num_rows();
             last += 1;
         }
-        outputs.extend(scan.scan_batches(&batches[first..last], Some(&ids[row..row + rows]))?);
+        let mut start = row;
+        let restored = batches[first..last]
+            .iter()
+            .map(|b| {
+                start += b.num_rows();
+                scan.restore(b, &ids[start - b.num_rows()..start])
+            })
+            .collect::<Result<Vec<_>>>()?;
+        outputs.extend(scan.scan_batches(&restored, Some(&ids[row..row + rows]))?);
         first = last;
         row += rows;
     }

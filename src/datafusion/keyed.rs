@@ -6,10 +6,14 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
+use std::collections::HashSet;
+
+use arrow::array::{ArrayRef, NullArray, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow::compute::{SortOptions, concat, interleave, take};
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::common::{Result, exec_err, internal_err};
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::utils::collect_columns;
 use datafusion::physical_expr::window::WindowExpr;
 use datafusion::physical_plan::PhysicalExpr;
 
@@ -53,6 +57,27 @@ pub(super) struct KeyedScan {
     /// Rows to gather before scanning, learnt from the chunks so far (0: scan each batch
     /// as it comes).
     target: usize,
+    /// The input columns a buffered partition holds as key ids only.
+    key_columns: KeyColumns,
+}
+
+/// Input columns that are PARTITION BY keys and nothing else (no ORDER BY or argument
+/// reads them): every row's value there is its key's, so a buffered partition need not
+/// hold them. [`KeyedScan::strip`] replaces them with placeholders that hold no memory,
+/// and each row's value comes back from its key id ([`KeyedScan::restore`] and the
+/// sorted pieces). For a buffered `PARTITION BY g` of ints that is 4 bytes a row the
+/// partition does not hold; for text keys, their bytes.
+struct KeyColumns {
+    /// `(input column, position in PARTITION BY)` of each such column.
+    columns: Vec<(usize, usize)>,
+    /// The input schema, and the one of stripped batches (those columns of type Null).
+    input: SchemaRef,
+    stripped: SchemaRef,
+    /// Whether key values are being recorded ([`KeyedScan::hold_keys_as_ids`]).
+    recording: bool,
+    /// Per column, the values of keys `0..recorded` in id order, in chunks.
+    values: Vec<Vec<ArrayRef>>,
+    recorded: usize,
 }
 
 /// Where the rows of one key sit in a gathered chunk, and which key.
@@ -90,7 +115,9 @@ impl KeyedScan {
             .iter()
             .map(|e| e.data_type(input))
             .collect::<Result<Vec<_>>>()?;
+        let key_columns = KeyColumns::new(exprs, input);
         Ok(KeyedScan {
+            key_columns,
             schema,
             order_by: first
                 .order_by()
@@ -116,7 +143,11 @@ impl KeyedScan {
     /// Memory held per key and for the ids, roughly.
     pub fn state_size(&self) -> usize {
         let per_key = self.lanes.len() * (std::mem::size_of::<ScanProgress>() + 64) + 8;
-        self.ids.size() + self.ids.len() * per_key
+        let values: usize = (self.key_columns.values.iter())
+            .flatten()
+            .map(|a| a.get_array_memory_size())
+            .sum();
+        self.ids.size() + self.ids.len() * per_key + values
     }
 
     /// The PARTITION BY key ids of `batch`'s rows, appended to `ids`.
@@ -127,7 +158,62 @@ impl KeyedScan {
             .iter()
             .map(|e| e.evaluate(batch)?.into_array(rows))
             .collect::<Result<Vec<_>>>()?;
-        self.ids.assign(&keys, rows, ids)
+        let (before, first) = (self.ids.len(), ids.len());
+        self.ids.assign(&keys, rows, ids)?;
+        if self.key_columns.recording && self.ids.len() > before {
+            self.key_columns.record(&keys, &ids[first..], before)?;
+        }
+        Ok(())
+    }
+
+    /// From now on, records the values of new keys' PARTITION BY columns, so that
+    /// [`KeyedScan::strip`] can leave those columns out of buffered batches. Call it
+    /// before the first [`KeyedScan::key_ids`].
+    pub fn hold_keys_as_ids(&mut self) -> Result<()> {
+        if self.ids.len() > 0 {
+            return internal_err!("CumulativeHashWindowExec: key values recorded too late");
+        }
+        self.key_columns.recording = !self.key_columns.columns.is_empty();
+        Ok(())
+    }
+
+    /// `batch` (whose key ids were assigned) without the columns that are only
+    /// PARTITION BY keys: placeholders of type Null stand in for them.
+    pub fn strip(&self, batch: RecordBatch) -> Result<RecordBatch> {
+        let kc = &self.key_columns;
+        if !kc.recording {
+            return Ok(batch);
+        }
+        let rows = batch.num_rows();
+        let (_, mut columns, _) = batch.into_parts();
+        for &(c, _) in &kc.columns {
+            columns[c] = Arc::new(NullArray::new(rows));
+        }
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        Ok(RecordBatch::try_new_with_options(
+            Arc::clone(&kc.stripped),
+            columns,
+            &options,
+        )?)
+    }
+
+    /// A batch [`KeyedScan::strip`] made, with its key columns put back from `ids`.
+    pub fn restore(&mut self, batch: &RecordBatch, ids: &[u32]) -> Result<RecordBatch> {
+        if !self.key_columns.recording {
+            return Ok(batch.clone());
+        }
+        let ids = UInt32Array::from(ids.to_vec());
+        let mut columns = batch.columns().to_vec();
+        for k in 0..self.key_columns.columns.len() {
+            let c = self.key_columns.columns[k].0;
+            columns[c] = take(self.key_columns.values(k)?.as_ref(), &ids, None)?;
+        }
+        let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        Ok(RecordBatch::try_new_with_options(
+            Arc::clone(&self.key_columns.input),
+            columns,
+            &options,
+        )?)
     }
 
     /// The ORDER BY columns of `batch`, and their sort options.
@@ -316,6 +402,84 @@ impl KeyedScan {
             *p += 1;
         }
         (perm, segments)
+    }
+}
+
+impl KeyColumns {
+    fn new(exprs: &[Arc<dyn WindowExpr>], input: &SchemaRef) -> Self {
+        let mut read = HashSet::new();
+        for expr in exprs {
+            let order = expr.order_by().iter().map(|s| &s.expr);
+            for e in expr.expressions().iter().chain(order) {
+                read.extend(collect_columns(e).into_iter().map(|c| c.index()));
+            }
+        }
+        let mut columns: Vec<(usize, usize)> = vec![];
+        if let Some(first) = exprs.first() {
+            for (p, e) in first.partition_by().iter().enumerate() {
+                let Some(column) = e.downcast_ref::<Column>() else {
+                    continue;
+                };
+                let c = column.index();
+                let Some(field) = input.fields().get(c) else {
+                    continue;
+                };
+                if !read.contains(&c)
+                    && field.data_type() != &DataType::Null
+                    && !columns.iter().any(|&(seen, _)| seen == c)
+                {
+                    columns.push((c, p));
+                }
+            }
+        }
+        let mut fields: Vec<FieldRef> = input.fields().iter().cloned().collect();
+        for &(c, _) in &columns {
+            fields[c] = Arc::new(Field::new(fields[c].name(), DataType::Null, true));
+        }
+        KeyColumns {
+            values: vec![vec![]; columns.len()],
+            columns,
+            input: Arc::clone(input),
+            stripped: Arc::new(Schema::new(fields)),
+            recording: false,
+            recorded: 0,
+        }
+    }
+
+    /// Records the values of the keys numbered from `before` on, first seen in a batch
+    /// whose PARTITION BY columns are `keys` and key ids `ids`.
+    fn record(&mut self, keys: &[ArrayRef], ids: &[u32], before: usize) -> Result<()> {
+        if self.recorded != before {
+            return internal_err!("CumulativeHashWindowExec: key values out of step");
+        }
+        // Ids are given in order of first appearance: new keys' first rows come in id order.
+        let mut rows = vec![];
+        let mut next = before as u32;
+        for (row, &id) in ids.iter().enumerate() {
+            if id == next {
+                rows.push(row as u32);
+                next += 1;
+            }
+        }
+        let rows = UInt32Array::from(rows);
+        for (values, &(_, p)) in self.values.iter_mut().zip(&self.columns) {
+            values.push(take(keys[p].as_ref(), &rows, None)?);
+        }
+        self.recorded = next as usize;
+        Ok(())
+    }
+
+    /// The values of every key recorded, in id order, for column `k` of `columns`.
+    fn values(&mut self, k: usize) -> Result<ArrayRef> {
+        let chunks = &mut self.values[k];
+        if chunks.len() > 1 {
+            let whole = concat(&chunks.iter().map(|a| a.as_ref()).collect::<Vec<_>>())?;
+            *chunks = vec![whole];
+        }
+        match chunks.first() {
+            Some(values) => Ok(Arc::clone(values)),
+            None => internal_err!("CumulativeHashWindowExec: no key values recorded"),
+        }
     }
 }
 
@@ -513,6 +677,23 @@ impl SortedScan<'_> {
             let parts: Vec<&dyn arrow::array::Array> =
                 self.batches.iter().map(|b| b.column(c).as_ref()).collect();
             columns.push(interleave(&parts, &indices)?);
+        }
+        // Columns held as key ids: rows come key by key, each taking its key's value.
+        if self.scan.key_columns.recording {
+            let mut keys = Vec::with_capacity(end - self.at);
+            let mut key = self.key;
+            for at in self.at..end {
+                while self.starts[key + 1] <= at {
+                    key += 1;
+                }
+                keys.push(key as u32);
+            }
+            let keys = UInt32Array::from(keys);
+            for k in 0..self.scan.key_columns.columns.len() {
+                let c = self.scan.key_columns.columns[k].0;
+                let values = self.scan.key_columns.values(k)?;
+                columns[c] = take(values.as_ref(), &keys, None)?;
+            }
         }
         for (l, lane) in self.scan.lanes.iter_mut().enumerate() {
             let parts: Vec<&dyn arrow::array::Array> =
