@@ -171,6 +171,10 @@ fn parquet(file: &mut SizedFile) -> Result<(), String> {
     Ok(())
 }
 
+/// The bytes read at a page's offset to find its header, at first (four times as many
+/// each time a header does not fit).
+const PAGE_HEADER_WINDOW: u64 = 4 << 10;
+
 /// A page header larger than this is refused (writers keep them to a few hundred bytes,
 /// with statistics truncated).
 const MAX_PAGE_HEADER: u64 = 16 << 20;
@@ -182,9 +186,11 @@ fn pages(file: &mut SizedFile, start: u64, len: u64) -> Result<(), String> {
     let end = start + len;
     let mut position = start;
     // The bytes last read, at their offset: small pages are walked without a read each.
+    // Headers are a few hundred bytes: a window of a few KiB reads one or several, where
+    // 64 KiB read (and zeroed) more than the whole file for pages of about that size.
     let mut buffer: (u64, Vec<u8>) = (0, vec![]);
     while position < end {
-        let mut window = 64 << 10;
+        let mut window = PAGE_HEADER_WINDOW;
         let (header_len, fields) = loop {
             let want = (end - position).min(window);
             let covered =
@@ -518,4 +524,53 @@ fn physical_memory() -> u64 {
         }
     }
     u64::MAX
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+    /// Page headers of every size are walked: headers far larger than the first window
+    /// (page statistics of long strings, untruncated), pages smaller than one window
+    /// (several headers per read) and larger ones.
+    #[test]
+    fn page_headers_larger_and_smaller_than_the_window_are_walked() {
+        let rows = 3000;
+        let long: Vec<String> = (0..rows)
+            .map(|i| format!("{i:05}{}", "x".repeat(9000 + i % 7)))
+            .collect();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(long)),
+            Arc::new(Int64Array::from_iter_values(0..rows as i64)),
+        ];
+        let batch =
+            RecordBatch::try_from_iter([("s", columns[0].clone()), ("n", columns[1].clone())])
+                .unwrap();
+        let properties = WriterProperties::builder()
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_statistics_truncate_length(None)
+            .set_write_page_header_statistics(true)
+            .set_dictionary_enabled(false)
+            .set_data_page_row_count_limit(7)
+            .set_write_batch_size(7)
+            .build();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("headers.parquet");
+        let mut writer = ArrowWriter::try_new(
+            File::create(&path).unwrap(),
+            batch.schema(),
+            Some(properties),
+        )
+        .unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        // The string pages' headers hold their minimum and maximum, about 9 KB each: more
+        // than the first window (without its growth the walk fails here).
+        file(Format::Parquet, &path).unwrap();
+    }
 }
