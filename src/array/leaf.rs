@@ -14,7 +14,7 @@ use crate::buffer::{OutputBuffer, Zeroable};
 use crate::dtype::{dispatch_primitive, element_types};
 use crate::kernels::{
     Arith, Bits, BoolBits, Cast, Copied, Element, InPlace, Layout, Max, Min, Prod, Scan, ScanOp,
-    ScanState, Source, Sum,
+    ScanState, Source, Sum, scan_keyed,
 };
 use crate::options::OpKind;
 use crate::policy::OutputNulls;
@@ -139,6 +139,66 @@ pub(crate) fn scan_leaf(
         Decimal128(..) | Decimal256(..) => scan_decimal(job, leaf, state),
         _ => Err(Failure::Bug("planning admitted an output type without a kernel")),
     })
+}
+
+/// Scans a chunk whose rows belong to many scans of one plan: row `i` continues the
+/// scan whose state is `states[slots[i]]` ([`crate::kernels::scan_keyed`]). Only where
+/// that step is the whole story: a primitive result, no nulls in `leaf` (the caller
+/// checks), every state a single lane past its first element and settled under `nulls`
+/// ([`ScanState::settled_value`]). `Ok(None)`, with nothing changed, for anything else.
+pub(crate) fn scan_keyed_leaf(
+    op: Operation,
+    nulls: NullPolicy,
+    out_type: &DataType,
+    leaf: &dyn Array,
+    slots: &[u32],
+    states: &mut [&mut RunningState],
+) -> Result<Option<ArrayRef>, Failure> {
+    dispatch_primitive!(out_type, |P| keyed_new::<P>(op, nulls, out_type, leaf, slots, states), _ => Ok(None))
+}
+
+fn keyed_new<P>(
+    op: Operation,
+    nulls: NullPolicy,
+    out_type: &DataType,
+    leaf: &dyn Array,
+    slots: &[u32],
+    states: &mut [&mut RunningState],
+) -> Result<Option<ArrayRef>, Failure>
+where
+    P: ArrowPrimitiveType,
+    P::Native: Element + Arith + Zeroable + Stateful,
+{
+    let mut accs = Vec::with_capacity(states.len());
+    for state in states.iter_mut() {
+        match P::Native::get(state).and_then(|typed| typed.settled_value(nulls)) {
+            Some(acc) => accs.push(acc),
+            None => return Ok(None),
+        }
+    }
+    let nan_as = nan_replacement::<P::Native>(op, leaf.data_type());
+    let source = element_source::<P::Native>(leaf, None, false, nan_as)?;
+    let mut values = OutputBuffer::<P::Native>::zeroed(leaf.len());
+    let source = source.as_ref();
+    let ran = match op.kind() {
+        OpKind::Sum => scan_keyed(Sum, source, slots, &mut accs, &mut values),
+        OpKind::Prod => scan_keyed(Prod, source, slots, &mut accs, &mut values),
+        OpKind::Max => scan_keyed(Max, source, slots, &mut accs, &mut values),
+        OpKind::Min => scan_keyed(Min, source, slots, &mut accs, &mut values),
+    };
+    if ran.is_err() {
+        // Only a checked cast fails to load, and this one is not: leave it to the caller.
+        return Ok(None);
+    }
+    for (state, acc) in states.iter_mut().zip(accs) {
+        if let Some(typed) = P::Native::get(state) {
+            typed.set_settled_value(acc);
+        }
+    }
+    Ok(Some(Arc::new(
+        PrimitiveArray::<P>::new(values.into_scalar_buffer(), None)
+            .with_data_type(out_type.clone()),
+    )))
 }
 
 /// Scans into a fresh output buffer and wraps it as an array of `job.out_type`.

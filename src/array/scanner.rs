@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use arrow::array::{Array, ArrayRef};
 use arrow::datatypes::{DataType, Field};
 
-use crate::array::leaf::{Failure, LeafJob, RunningState, scan_leaf};
+use crate::array::leaf::{Failure, LeafJob, RunningState, scan_keyed_leaf, scan_leaf};
 use crate::array::nested::null_bits;
 use crate::array::shape::{AxisPlan, ColumnShape};
 use crate::array::types::element_result_type;
@@ -282,6 +282,67 @@ impl Scanner {
         }
         outputs.reverse();
         Ok(outputs)
+    }
+
+    /// Scans `chunk`, whose rows belong to many independent scans of this scanner's plan
+    /// (one per PARTITION BY key): row `i` continues the scan whose progress is
+    /// `progress[slots[i]]`, and gets the value it would get were that key's rows pushed
+    /// alone. One pass over the rows, in their order; this scanner's own state is not
+    /// used.
+    ///
+    /// Only for what a step of one running value covers: a plain column (no lists or
+    /// tensors) without nulls, wrapping arithmetic, forward, a primitive result, and every
+    /// key's scan past its first row and settled under the null policy. `Ok(None)`, with
+    /// nothing changed, for anything else (a key's first rows, say): the caller then
+    /// pushes each key's rows with [`Scanner::push`].
+    ///
+    /// # Errors
+    /// [`Error::ChunkType`] as [`Scanner::push`].
+    #[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
+    pub(crate) fn push_keyed(
+        &self,
+        chunk: &dyn Array,
+        slots: &[u32],
+        progress: &mut [ScanProgress],
+    ) -> Result<Option<ArrayRef>> {
+        let plan = &self.plan;
+        if chunk.data_type() != &plan.input_type {
+            return Err(Error::ChunkType {
+                op: plan.op,
+                expected: plan.input_type.clone(),
+                actual: chunk.data_type().clone(),
+            });
+        }
+        let options = &plan.options;
+        let plain = plan.shape.levels.is_empty() && plan.axis.crosses_rows();
+        if !plain
+            || options.overflow == Overflow::Error
+            || options.reverse
+            || chunk.logical_null_count() > 0
+            || slots.len() != chunk.len()
+            || progress.iter().any(|p| p.failed)
+        {
+            return Ok(None);
+        }
+        let mut states: Vec<&mut RunningState> =
+            progress.iter_mut().map(|p| &mut p.state).collect();
+        let scanned = scan_keyed_leaf(
+            plan.op,
+            options.nulls,
+            &plan.leaf_out,
+            chunk,
+            slots,
+            &mut states,
+        )
+        .map_err(|failure| plan.failure_error(failure, |index| (index, None)))?;
+        if scanned.is_some() {
+            for &slot in slots {
+                if let Some(p) = progress.get_mut(slot as usize) {
+                    p.rows_seen += 1;
+                }
+            }
+        }
+        Ok(scanned)
     }
 
     /// Forgets the running state: the next chunk starts a new scan.

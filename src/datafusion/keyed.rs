@@ -338,29 +338,40 @@ impl KeyedScan {
                 .map(|(lane, x)| lane.scan_segments(x, &runs))
                 .collect();
         }
-        // Short runs: gather the rows key by key (a stable counting sort), scan each
-        // key's rows with one push, and put the results back in input order.
-        let (perm, segments) = self.group_rows(ids);
-        self.target = (segments.len() * ROWS_PER_KEY).min(MAX_CHUNK);
-        let perm = UInt32Array::from(perm);
-        let mut inverse = vec![0u32; rows];
-        for (j, &i) in perm.values().iter().enumerate() {
-            inverse[i as usize] = j as u32;
+        // Short runs: one pass in row order, each row stepping its key's running value,
+        // where the scanner can (`Scanner::push_keyed`: every key present past its first
+        // row, no nulls, ...). Otherwise gather the rows key by key (a stable counting
+        // sort), scan each key's rows with one push, and put the results back in input
+        // order.
+        let (slots, present, counts) = self.slot_rows(ids);
+        self.target = (present.len() * ROWS_PER_KEY).min(MAX_CHUNK);
+        let mut grouped: Option<(UInt32Array, Vec<Segment>, UInt32Array)> = None;
+        let mut outputs = Vec::with_capacity(xs.len());
+        for (lane, x) in self.lanes.iter_mut().zip(xs) {
+            let mut progress: Vec<ScanProgress> = present
+                .iter()
+                .map(|&k| std::mem::take(&mut lane.progress[k as usize]))
+                .collect();
+            let keyed = lane.scanner.push_keyed(x.as_ref(), &slots, &mut progress);
+            for (&k, p) in present.iter().zip(progress) {
+                lane.progress[k as usize] = p;
+            }
+            if let Some(out) = keyed.map_err(exec_error)? {
+                outputs.push(out);
+                continue;
+            }
+            let (perm, segments, inverse) =
+                grouped.get_or_insert_with(|| group_rows(&slots, &present, &counts));
+            let gathered = take(x.as_ref(), &*perm, None)?;
+            let out = lane.scan_segments(&gathered, segments)?;
+            outputs.push(take(out.as_ref(), &*inverse, None)?);
         }
-        let inverse = UInt32Array::from(inverse);
-        self.lanes
-            .iter_mut()
-            .zip(xs)
-            .map(|(lane, x)| {
-                let gathered = take(x.as_ref(), &perm, None)?;
-                let out = lane.scan_segments(&gathered, &segments)?;
-                Ok(take(out.as_ref(), &inverse, None)?)
-            })
-            .collect()
+        Ok(outputs)
     }
 
-    /// A stable counting sort of the rows by key: the row order, and each key's rows in it.
-    fn group_rows(&mut self, ids: &[u32]) -> (Vec<u32>, Vec<Segment>) {
+    /// Each row's slot among the keys present in `ids` (numbered in order of first
+    /// appearance), those keys, and each one's number of rows.
+    fn slot_rows(&mut self, ids: &[u32]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
         let keys = self.ids.len();
         self.stamp.resize(keys, u32::MAX);
         self.slot.resize(keys, 0);
@@ -384,25 +395,41 @@ impl KeyedScan {
             counts[s as usize] += 1;
             local.push(s);
         }
-        let mut segments = Vec::with_capacity(present.len());
-        let mut next = Vec::with_capacity(present.len());
-        let mut at = 0usize;
-        for (&key, &count) in present.iter().zip(&counts) {
-            next.push(at as u32);
-            segments.push(Segment {
-                rows: at..at + count as usize,
-                key,
-            });
-            at += count as usize;
-        }
-        let mut perm = vec![0u32; ids.len()];
-        for (i, s) in local.into_iter().enumerate() {
-            let p = &mut next[s as usize];
-            perm[*p as usize] = i as u32;
-            *p += 1;
-        }
-        (perm, segments)
+        (local, present, counts)
     }
+}
+
+/// A stable counting sort of rows by key, from [`KeyedScan::slot_rows`]: the row order,
+/// each key's rows in it, and the inverse order (where each row went).
+fn group_rows(
+    slots: &[u32],
+    present: &[u32],
+    counts: &[u32],
+) -> (UInt32Array, Vec<Segment>, UInt32Array) {
+    let mut segments = Vec::with_capacity(present.len());
+    let mut next = Vec::with_capacity(present.len());
+    let mut at = 0usize;
+    for (&key, &count) in present.iter().zip(counts) {
+        next.push(at as u32);
+        segments.push(Segment {
+            rows: at..at + count as usize,
+            key,
+        });
+        at += count as usize;
+    }
+    let mut perm = vec![0u32; slots.len()];
+    let mut inverse = vec![0u32; slots.len()];
+    for (i, &s) in slots.iter().enumerate() {
+        let p = &mut next[s as usize];
+        perm[*p as usize] = i as u32;
+        inverse[i] = *p;
+        *p += 1;
+    }
+    (
+        UInt32Array::from(perm),
+        segments,
+        UInt32Array::from(inverse),
+    )
 }
 
 impl KeyColumns {

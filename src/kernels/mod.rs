@@ -19,5 +19,5 @@ pub(crate) use bits::Bits;
 pub(crate) use element::Element;
 pub(crate) use ops::{Arith, BoundedSum, Max, Min, Prod, ScanOp, Sum};
 pub(crate) use scan::{
-    BoolBits, Cast, Copied, InPlace, Layout, Scan, ScanState, Source, Widened, scan,
+    BoolBits, Cast, Copied, InPlace, Layout, Scan, ScanState, Source, Widened, scan, scan_keyed,
 };

@@ -6,10 +6,12 @@
 //! vectorisable step per row).
 
 mod interleaved;
+mod keyed;
 mod runs;
 mod source;
 mod state;
 
+pub(crate) use keyed::scan_keyed;
 pub(crate) use source::{BoolBits, Cast, Copied, InPlace, Source, Widened};
 pub(crate) use state::ScanState;
 

@@ -1,7 +1,7 @@
 //! The running state carried from one chunk to the next.
 
 use super::runs::Start;
-use crate::policy;
+use crate::policy::{self, NullPolicy};
 
 /// The running state of lanes that continue from one chunk to the next: the running
 /// value of each lane and its null bookkeeping ([`policy::Lane`]: whether a value was
@@ -40,6 +40,25 @@ impl<T: Copy> ScanState<T> {
     #[cfg(test)]
     pub fn running(&self) -> &[T] {
         &self.acc
+    }
+
+    /// The running value of a single lane that a keyed step may combine into as it is
+    /// ([`super::scan_keyed`]): past its first element, and under `policy` not stopped by
+    /// a null (Propagate) and already showing a value (Carry). `None` otherwise.
+    pub(crate) fn settled_value(&self, policy: NullPolicy) -> Option<T> {
+        let ([acc], [nulls], [Start::Running]) = (&self.acc[..], &self.nulls[..], &self.start[..])
+        else {
+            return None;
+        };
+        let settled = !nulls.poisoned && (policy != NullPolicy::Carry || nulls.seen);
+        settled.then_some(*acc)
+    }
+
+    /// Sets the running value of a lane [`ScanState::settled_value`] returned.
+    pub(crate) fn set_settled_value(&mut self, value: T) {
+        if let [acc] = &mut self.acc[..] {
+            *acc = value;
+        }
     }
 
     pub(super) fn reset(&mut self, start: T) {
