@@ -344,7 +344,9 @@ impl KeyedScan {
         // sort), scan each key's rows with one push, and put the results back in input
         // order.
         let (slots, present, counts) = self.slot_rows(ids);
-        self.target = (present.len() * ROWS_PER_KEY).min(MAX_CHUNK);
+        // Gathering pays per key pushed: chunks grow until each key has rows enough. The
+        // keyed step does not, and batches then go as they come (no copy into chunks).
+        self.target = 0;
         let mut grouped: Option<(UInt32Array, Vec<Segment>, UInt32Array)> = None;
         let mut outputs = Vec::with_capacity(xs.len());
         for (lane, x) in self.lanes.iter_mut().zip(xs) {
@@ -360,6 +362,7 @@ impl KeyedScan {
                 outputs.push(out);
                 continue;
             }
+            self.target = (present.len() * ROWS_PER_KEY).min(MAX_CHUNK);
             let (perm, segments, inverse) =
                 grouped.get_or_insert_with(|| group_rows(&slots, &present, &counts));
             let gathered = take(x.as_ref(), &*perm, None)?;
