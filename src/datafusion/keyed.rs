@@ -339,35 +339,59 @@ impl KeyedScan {
                 .collect();
         }
         // Short runs: one pass in row order, each row stepping its key's running value,
-        // where the scanner can (`Scanner::push_keyed`: every key present past its first
-        // row, no nulls, ...). Otherwise gather the rows key by key (a stable counting
-        // sort), scan each key's rows with one push, and put the results back in input
-        // order.
-        let (slots, present, counts) = self.slot_rows(ids);
-        // Gathering pays per key pushed: chunks grow until each key has rows enough. The
-        // keyed step does not, and batches then go as they come (no copy into chunks).
+        // where the scanner can (`Scanner::push_keyed`: every key past its first row, no
+        // nulls, ...). Otherwise gather the rows key by key (a stable counting sort), scan
+        // each key's rows with one push, and put the results back in input order.
+        // Gathering pays per key pushed, so chunks then grow until each key has rows
+        // enough; the keyed step does not, and batches go as they come (no copy).
         self.target = 0;
+        // The keyed step reads every key's state it is given: all of them when there are
+        // no more keys than rows, else only those present (numbered by slot).
+        let all_keys = keys <= rows;
+        let (slots, present, counts) = if all_keys {
+            (vec![], vec![], vec![])
+        } else {
+            self.slot_rows(ids)
+        };
         let mut grouped: Option<(UInt32Array, Vec<Segment>, UInt32Array)> = None;
         let mut outputs = Vec::with_capacity(xs.len());
-        for (lane, x) in self.lanes.iter_mut().zip(xs) {
-            let mut progress: Vec<ScanProgress> = present
-                .iter()
-                .map(|&k| std::mem::take(&mut lane.progress[k as usize]))
-                .collect();
-            let keyed = lane.scanner.push_keyed(x.as_ref(), &slots, &mut progress);
-            for (&k, p) in present.iter().zip(progress) {
-                lane.progress[k as usize] = p;
-            }
+        for (lane_index, x) in xs.iter().enumerate() {
+            let lane = &mut self.lanes[lane_index];
+            let keyed = if all_keys {
+                lane.scanner.push_keyed(x.as_ref(), ids, &mut lane.progress)
+            } else {
+                let mut progress: Vec<ScanProgress> = present
+                    .iter()
+                    .map(|&k| std::mem::take(&mut lane.progress[k as usize]))
+                    .collect();
+                let keyed = lane.scanner.push_keyed(x.as_ref(), &slots, &mut progress);
+                for (&k, p) in present.iter().zip(progress) {
+                    lane.progress[k as usize] = p;
+                }
+                keyed
+            };
             if let Some(out) = keyed.map_err(exec_error)? {
                 outputs.push(out);
                 continue;
             }
-            self.target = (present.len() * ROWS_PER_KEY).min(MAX_CHUNK);
-            let (perm, segments, inverse) =
-                grouped.get_or_insert_with(|| group_rows(&slots, &present, &counts));
-            let gathered = take(x.as_ref(), &*perm, None)?;
+            if grouped.is_none() {
+                let computed;
+                let (slots, present, counts) = if all_keys {
+                    computed = self.slot_rows(ids);
+                    (&computed.0, &computed.1, &computed.2)
+                } else {
+                    (&slots, &present, &counts)
+                };
+                grouped = Some(group_rows(slots, present, counts));
+                self.target = (present.len() * ROWS_PER_KEY).min(MAX_CHUNK);
+            }
+            let lane = &mut self.lanes[lane_index];
+            let Some((perm, segments, inverse)) = grouped.as_ref() else {
+                return internal_err!("CumulativeHashWindowExec: rows not grouped");
+            };
+            let gathered = take(x.as_ref(), perm, None)?;
             let out = lane.scan_segments(&gathered, segments)?;
-            outputs.push(take(out.as_ref(), &*inverse, None)?);
+            outputs.push(take(out.as_ref(), inverse, None)?);
         }
         Ok(outputs)
     }

@@ -69,7 +69,7 @@ enum IdKind {
     /// One column of a fixed-width primitive type: its bits.
     Primitive {
         width: usize,
-        map: HashMap<u64, u32, Mixed>,
+        map: BitKeys,
         null: Option<u32>,
     },
     /// Anything else: arrow's row format of the key columns.
@@ -89,7 +89,7 @@ impl GroupIds {
             [t] if t.is_primitive() && matches!(t.primitive_width(), Some(1 | 2 | 4 | 8)) => {
                 IdKind::Primitive {
                     width: t.primitive_width().unwrap_or(8),
-                    map: HashMap::default(),
+                    map: BitKeys::default(),
                     null: None,
                 }
             }
@@ -200,7 +200,7 @@ impl GroupIds {
     pub fn size(&self) -> usize {
         match &self.kind {
             IdKind::Single => 0,
-            IdKind::Primitive { map, .. } => map.capacity() * 16,
+            IdKind::Primitive { map, .. } => map.size(),
             IdKind::Rows {
                 converter,
                 map,
@@ -214,7 +214,7 @@ impl GroupIds {
 fn assign_bits<T: Copy + Into<u64>>(
     values: &[T],
     nulls: Option<arrow::buffer::NullBuffer>,
-    map: &mut HashMap<u64, u32, Mixed>,
+    keys: &mut BitKeys,
     null: &mut Option<u32>,
     fresh: &mut dyn FnMut() -> u32,
     out: &mut Vec<u32>,
@@ -228,7 +228,7 @@ fn assign_bits<T: Copy + Into<u64>>(
                 let k: u64 = v.into();
                 let id = match last {
                     Some((lk, id)) if lk == k => id,
-                    _ => *map.entry(k).or_insert_with(&mut *fresh),
+                    _ => keys.id(k, fresh),
                 };
                 last = Some((k, id));
                 out.push(id);
@@ -239,11 +239,46 @@ fn assign_bits<T: Copy + Into<u64>>(
                 let id = if nulls.is_null(i) {
                     *null.get_or_insert_with(&mut *fresh)
                 } else {
-                    *map.entry(v.into()).or_insert_with(&mut *fresh)
+                    keys.id(v.into(), fresh)
                 };
                 out.push(id);
             }
         }
+    }
+}
+
+/// Keys whose bits are below this have their id in a table indexed by the bits (small
+/// non-negative integers, the usual group numbers): a load instead of a hash lookup.
+const DENSE_KEYS: u64 = 1 << 16;
+
+/// The ids of one primitive key column's values, by their bits.
+#[derive(Default)]
+struct BitKeys {
+    /// Ids of the bits below [`DENSE_KEYS`] (`u32::MAX`: none yet); empty until one comes.
+    dense: Vec<u32>,
+    /// Ids of the other bits.
+    map: HashMap<u64, u32, Mixed>,
+}
+
+impl BitKeys {
+    #[inline]
+    fn id(&mut self, bits: u64, fresh: &mut dyn FnMut() -> u32) -> u32 {
+        if bits < DENSE_KEYS {
+            if self.dense.is_empty() {
+                self.dense = vec![u32::MAX; DENSE_KEYS as usize];
+            }
+            let slot = &mut self.dense[bits as usize];
+            if *slot == u32::MAX {
+                *slot = fresh();
+            }
+            *slot
+        } else {
+            *self.map.entry(bits).or_insert_with(fresh)
+        }
+    }
+
+    fn size(&self) -> usize {
+        self.dense.capacity() * 4 + self.map.capacity() * 16
     }
 }
 
@@ -518,7 +553,7 @@ pub(super) fn sortable_words(column: &dyn Array, descending: bool) -> Option<Vec
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{Float64Array, Int32Array, Int64Array, StringArray};
+    use arrow::array::{Float64Array, Int32Array, Int64Array, StringArray, UInt16Array};
 
     use super::*;
 
@@ -543,6 +578,35 @@ mod tests {
         assert_eq!(check.check(&[0, 0], &edge).unwrap(), Some(1));
         assert!(KeyOrderCheck::supports(&DataType::Float64));
         assert!(!KeyOrderCheck::supports(&DataType::Utf8));
+    }
+
+    #[test]
+    fn small_and_large_keys_share_one_numbering() {
+        // Bits below DENSE_KEYS are looked up in a table, the others hashed: one
+        // numbering in order of first appearance, across batches, for every width.
+        let values: Vec<i64> = vec![5, 70_000, -3, 5, 65_535, 65_536, -3, 0, 70_000, 1 << 40];
+        let mut expected = vec![];
+        let mut seen: Vec<i64> = vec![];
+        for v in &values {
+            let id = seen.iter().position(|s| s == v).unwrap_or_else(|| {
+                seen.push(*v);
+                seen.len() - 1
+            });
+            expected.push(id as u32);
+        }
+        let mut ids = GroupIds::new(&[DataType::Int64]).unwrap();
+        let keys: ArrayRef = Arc::new(Int64Array::from(values.clone()));
+        let mut out = vec![];
+        ids.assign(&[keys.slice(0, 4)], 4, &mut out).unwrap();
+        ids.assign(&[keys.slice(4, 6)], 6, &mut out).unwrap();
+        assert_eq!(out, expected);
+        assert_eq!(ids.len(), seen.len());
+
+        let mut ids = GroupIds::new(&[DataType::UInt16]).unwrap();
+        let keys: Vec<ArrayRef> = vec![Arc::new(UInt16Array::from(vec![65_535, 0, 65_535, 1]))];
+        let mut out = vec![];
+        ids.assign(&keys, 4, &mut out).unwrap();
+        assert_eq!(out, [0, 1, 0, 2]);
     }
 
     #[test]

@@ -317,17 +317,28 @@ async fn keyed_steps_equal_the_sorted_path() {
     calls.push(format!("cumsum(m, 'int32') {window} AS wrapped"));
     calls.push(format!("cumprod(n, 'int8') {window} AS narrow"));
     calls.push(format!("cumsum(d, 'float32') {window} AS single"));
-    // Never keyed (overflow checked), beside the keyed ones.
-    calls.push(format!("cumsum(n, 'error') {window} AS checked"));
-    let sql = format!("SELECT g, t, n, m, d, {} FROM data", calls.join(", "));
-    for (batch_size, chunk) in [(1000, 1000), (64, 333)] {
+    let keyed = format!("SELECT g, t, n, m, d, {} FROM data", calls.join(", "));
+    // A call never keyed (overflow checked) beside them: its rows are gathered by key in
+    // larger chunks.
+    let mixed = format!(
+        "SELECT g, t, n, m, d, cumsum(n, 'error') {window} AS checked, {} FROM data",
+        calls.join(", ")
+    );
+    // 50 keys: batches of 1000 and 333 rows step every key's state, batches of 16 only
+    // those present.
+    for (batch_size, chunk, sql) in [
+        (1000, 1000, &keyed),
+        (64, 333, &keyed),
+        (16, 16, &keyed),
+        (64, 333, &mixed),
+    ] {
         let (ours, theirs) = (hashed(batch_size, 1), sorted(batch_size, 1));
         register_data(&[&ours, &theirs], &data, chunk, 1, Some(&["t"]));
-        same_as_sorted_path(&ours, &theirs, &sql, "input_order=sorted").await;
+        same_as_sorted_path(&ours, &theirs, sql, "input_order=sorted").await;
         // NaN payloads too (`assert_same` compares NaNs by their text).
         let by_t = |batch: RecordBatch| reorder(&batch, Some(&["t"]), 0);
-        let expected = by_t(query(&theirs, &sql).await.unwrap());
-        let actual = by_t(query(&ours, &sql).await.unwrap());
+        let expected = by_t(query(&theirs, sql).await.unwrap());
+        let actual = by_t(query(&ours, sql).await.unwrap());
         for (k, field) in expected.schema().fields().iter().enumerate() {
             let bits = |batch: &RecordBatch| -> Vec<Option<u64>> {
                 let column = batch.column(k);
