@@ -10,13 +10,14 @@
 //! (compression, sorting columns) and Arrow schema metadata as `ArrowWriter` would write,
 //! which is used to set it up.
 //!
-//! Memory: at most two row groups of input are held (the one filling and the one closing:
-//! the arrays their encoders have not consumed yet, plus their encoded pages);
-//! `ArrowWriter` holds one.
+//! Memory: the encoded pages of at most two row groups (the one filling and the one
+//! closing) and, per column, at most [`LEAVES_IN_FLIGHT`] arrays its encoder has not
+//! consumed yet: a query faster than the encoders waits for them rather than piling up
+//! its batches. `ArrowWriter` holds one row group.
 
 use std::fs::File;
 use std::sync::Arc;
-use std::sync::mpsc::{Sender, SyncSender, channel, sync_channel};
+use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use cumulus::datafusion::encodings_from_sample;
@@ -110,9 +111,14 @@ struct Writer {
 
 /// The encoders of one row group: a thread per leaf column, fed through a channel.
 struct RowGroup {
-    encoders: Vec<(Encoder, Sender<ArrowLeafColumn>)>,
+    encoders: Vec<(Encoder, SyncSender<ArrowLeafColumn>)>,
     rows: usize,
 }
+
+/// The leaf arrays (one per batch) an encoder may have waiting: past them, the query
+/// waits for the encoder, so that a query faster than its writer does not pile up a row
+/// group of arrays in memory.
+const LEAVES_IN_FLIGHT: usize = 16;
 
 /// A thread encoding one leaf column of a row group into a column chunk.
 type Encoder = JoinHandle<Result<ArrowColumnChunk, ParquetError>>;
@@ -209,7 +215,7 @@ impl Writer {
             .map_err(|e| e.to_string())?;
         let mut encoders = Vec::with_capacity(writers.len());
         for mut writer in writers {
-            let (sender, receiver) = channel::<ArrowLeafColumn>();
+            let (sender, receiver) = sync_channel::<ArrowLeafColumn>(LEAVES_IN_FLIGHT);
             let handle = std::thread::Builder::new()
                 .name("parquet-encoder".into())
                 .spawn(move || {

@@ -36,7 +36,7 @@ use datafusion::physical_plan::{
 
 use super::exec::{forward_scanner, input_sorted_for};
 use super::keyed::{KeyedScan, SortKeys, sort_and_scan};
-use super::keys::{KeyOrderCheck, OrderKeys};
+use super::keys::{KeyIds, KeyOrderCheck, OrderKeys};
 
 /// What [`CumulativeHashWindowExec`] may assume about the order of its input rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -584,7 +584,8 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                     // rows go to spill files by key (every key's rows in one file, in
                     // input order), each then read back and scanned on its own.
                     let mut batches = vec![];
-                    let mut ids = vec![];
+                    let mut ids = KeyIds::default();
+                    let mut batch_ids = vec![];
                     let mut spill: Option<Spill> = None;
                     // Columns that are only PARTITION BY keys are held as key ids.
                     scan.hold_keys_as_ids()?;
@@ -600,23 +601,25 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                         if spill.is_none() {
                             let size = batch.get_array_memory_size() + 4 * batch.num_rows();
                             if reservation.try_grow(size).is_ok() {
-                                scan.key_ids(&batch, &mut ids)?;
+                                batch_ids.clear();
+                                scan.key_ids(&batch, &mut batch_ids)?;
+                                ids.extend(&batch_ids);
                                 batches.push(scan.strip(batch)?);
                                 continue;
                             }
                             let mut fresh = Spill::try_new(&context, &input_schema, partition)?;
                             let mut start = 0;
                             for b in batches.drain(..) {
-                                let rows = &ids[start..start + b.num_rows()];
-                                fresh.write(&scan.restore(&b, rows)?, rows)?;
+                                let rows = ids.to_vec(start..start + b.num_rows());
+                                fresh.write(&scan.restore(&b, &rows)?, &rows)?;
                                 start += b.num_rows();
                             }
-                            ids = vec![];
+                            ids = KeyIds::default();
                             reservation.free();
                             spill = Some(fresh);
                         }
                         if let Some(spill) = spill.as_mut() {
-                            let mut batch_ids = vec![];
+                            batch_ids.clear();
                             scan.key_ids(&batch, &mut batch_ids)?;
                             spill.write(&batch, &batch_ids)?;
                         }
@@ -630,7 +633,7 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                             let mut files = spill.finish()?;
                             files.reverse();
                             batches.clear();
-                            ids.clear();
+                            ids = KeyIds::default();
                             files
                         }
                     };
@@ -642,7 +645,9 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                                 // even past the limit.
                                 reservation
                                     .grow(batch.get_array_memory_size() + 4 * batch.num_rows());
-                                scan.key_ids(&batch, &mut ids)?;
+                                batch_ids.clear();
+                                scan.key_ids(&batch, &mut batch_ids)?;
+                                ids.extend(&batch_ids);
                                 batches.push(scan.strip(batch)?);
                             }
                         }
@@ -806,7 +811,7 @@ fn shrink_to_fit(batch: RecordBatch) -> Result<RecordBatch> {
 fn scan_buffered<'a>(
     scan: &'a mut KeyedScan,
     batches: &'a [RecordBatch],
-    ids: Vec<u32>,
+    ids: KeyIds,
 ) -> Result<Box<dyn Iterator<Item = Result<RecordBatch>> + Send + 'a>> {
     fn done(batches: Vec<RecordBatch>) -> Box<dyn Iterator<Item = Result<RecordBatch>> + Send> {
         Box::new(batches.into_iter().map(Ok))
@@ -835,7 +840,8 @@ fn scan_buffered<'a>(
         let mut start = 0;
         for columns in &order_columns {
             let rows = columns[0].len();
-            check.mark(&ids[start..start + rows], columns[0].as_ref(), &mut unsorted)?;
+            let batch_ids = ids.to_vec(start..start + rows);
+            check.mark(&batch_ids, columns[0].as_ref(), &mut unsorted)?;
             start += rows;
         }
         drop(check);
@@ -858,14 +864,14 @@ fn scan_buffered<'a>(
     let mut last = vec![u32::MAX; keys];
     let mut unsorted = vec![false; keys];
     let mut any = false;
-    for (i, &id) in ids.iter().enumerate() {
+    ids.for_each(|i, id| {
         let l = &mut last[id as usize];
         if *l != u32::MAX && order.after(*l as usize, i) {
             unsorted[id as usize] = true;
             any = true;
         }
         *l = i as u32;
-    }
+    });
     drop(last);
     if !any {
         drop(order);
@@ -884,7 +890,7 @@ fn scan_buffered<'a>(
 fn scan_in_order(
     scan: &mut KeyedScan,
     batches: &[RecordBatch],
-    ids: &[u32],
+    ids: &KeyIds,
 ) -> Result<Vec<RecordBatch>> {
     let mut outputs = Vec::with_capacity(batches.len());
     let (mut first, mut row) = (0, 0);
@@ -900,10 +906,11 @@ fn scan_in_order(
             .iter()
             .map(|b| {
                 start += b.num_rows();
-                scan.restore(b, &ids[start - b.num_rows()..start])
+                scan.restore(b, &ids.to_vec(start - b.num_rows()..start))
             })
             .collect::<Result<Vec<_>>>()?;
-        outputs.extend(scan.scan_batches(&restored, Some(&ids[row..row + rows]))?);
+        let chunk_ids = ids.to_vec(row..row + rows);
+        outputs.extend(scan.scan_batches(&restored, Some(&chunk_ids))?);
         first = last;
         row += rows;
     }

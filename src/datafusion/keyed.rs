@@ -19,7 +19,7 @@ use datafusion::physical_plan::PhysicalExpr;
 
 use super::errors::exec_error;
 use super::exec::forward_scanner;
-use super::keys::{GroupIds, OrderKeys, sortable_words};
+use super::keys::{GroupIds, KeyIds, OrderKeys, sortable_words};
 use crate::array::ScanProgress;
 use crate::{Operation, Scanner};
 
@@ -586,7 +586,7 @@ const PIECE: usize = 1 << 16;
 pub(super) fn sort_and_scan<'a>(
     scan: &'a mut KeyedScan,
     batches: &'a [RecordBatch],
-    ids: Vec<u32>,
+    ids: KeyIds,
     order: SortKeys,
     unsorted: &[bool],
 ) -> Result<SortedScan<'a>> {
@@ -604,19 +604,17 @@ pub(super) fn sort_and_scan<'a>(
     }
     // Counting sort by key.
     let mut starts = vec![0usize; keys + 1];
-    for &id in &ids {
-        starts[id as usize + 1] += 1;
-    }
+    ids.for_each(|_, id| starts[id as usize + 1] += 1);
     for k in 0..keys {
         starts[k + 1] += starts[k];
     }
     let mut next = starts.clone();
     let mut perm = vec![0u32; rows];
-    for (i, &id) in ids.iter().enumerate() {
+    ids.for_each(|i, id| {
         let p = &mut next[id as usize];
         perm[*p] = i as u32;
         *p += 1;
-    }
+    });
     drop(ids);
     drop(next);
     // Each key's rows in the window's order (ties in input order).

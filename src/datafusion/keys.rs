@@ -247,6 +247,64 @@ fn assign_bits<T: Copy + Into<u64>>(
     }
 }
 
+/// The key ids of a buffered partition's rows, in row order: two bytes a row while every
+/// id fits (up to 65,536 keys), four from the first that does not.
+pub(super) enum KeyIds {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Default for KeyIds {
+    fn default() -> Self {
+        KeyIds::Narrow(vec![])
+    }
+}
+
+impl KeyIds {
+    /// Appends `ids`.
+    pub fn extend(&mut self, ids: &[u32]) {
+        if let KeyIds::Narrow(narrow) = self {
+            if ids.iter().all(|&id| id <= u32::from(u16::MAX)) {
+                narrow.extend(ids.iter().map(|&id| id as u16));
+                return;
+            }
+            let mut wide = Vec::with_capacity(narrow.len() + ids.len());
+            wide.extend(narrow.iter().map(|&id| u32::from(id)));
+            *self = KeyIds::Wide(wide);
+        }
+        if let KeyIds::Wide(wide) = self {
+            wide.extend_from_slice(ids);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            KeyIds::Narrow(ids) => ids.len(),
+            KeyIds::Wide(ids) => ids.len(),
+        }
+    }
+
+    /// The ids of rows `range`.
+    pub fn to_vec(&self, range: std::ops::Range<usize>) -> Vec<u32> {
+        match self {
+            KeyIds::Narrow(ids) => ids[range].iter().map(|&id| u32::from(id)).collect(),
+            KeyIds::Wide(ids) => ids[range].to_vec(),
+        }
+    }
+
+    /// Calls `f` with each row and its id, in row order.
+    #[inline]
+    pub fn for_each(&self, mut f: impl FnMut(usize, u32)) {
+        match self {
+            KeyIds::Narrow(ids) => ids
+                .iter()
+                .enumerate()
+                .for_each(|(i, &id)| f(i, u32::from(id))),
+            KeyIds::Wide(ids) => ids.iter().enumerate().for_each(|(i, &id)| f(i, id)),
+        }
+    }
+}
+
 /// Keys whose bits are below this have their id in a table indexed by the bits (small
 /// non-negative integers, the usual group numbers): a load instead of a hash lookup.
 const DENSE_KEYS: u64 = 1 << 16;
@@ -578,6 +636,22 @@ mod tests {
         assert_eq!(check.check(&[0, 0], &edge).unwrap(), Some(1));
         assert!(KeyOrderCheck::supports(&DataType::Float64));
         assert!(!KeyOrderCheck::supports(&DataType::Utf8));
+    }
+
+    #[test]
+    fn key_ids_widen_past_two_bytes() {
+        let mut ids = KeyIds::default();
+        ids.extend(&[3, 65_535, 0]);
+        assert!(matches!(ids, KeyIds::Narrow(_)));
+        ids.extend(&[7, 65_536]);
+        assert!(matches!(ids, KeyIds::Wide(_)));
+        ids.extend(&[2]);
+        assert_eq!(ids.len(), 6);
+        assert_eq!(ids.to_vec(1..6), [65_535, 0, 7, 65_536, 2]);
+        let mut seen = vec![];
+        ids.for_each(|i, id| seen.push((i, id)));
+        assert_eq!(seen[4], (4, 65_536));
+        assert_eq!(seen.len(), 6);
     }
 
     #[test]
