@@ -589,6 +589,11 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                     let mut spill: Option<Spill> = None;
                     // Columns that are only PARTITION BY keys are held as key ids.
                     scan.hold_keys_as_ids()?;
+                    // The keys (their ids and values) are held whatever happens, spilled or
+                    // not: counted apart, so that the rows spill sooner when they grow.
+                    let key_state =
+                        MemoryConsumer::new(format!("CumulativeHashWindowExec[{partition}] keys"))
+                            .register(context.memory_pool());
                     while let Some(batch) =
                         std::future::poll_fn(|cx| input.as_mut().poll_next(cx)).await
                     {
@@ -603,6 +608,7 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                             if reservation.try_grow(size).is_ok() {
                                 batch_ids.clear();
                                 scan.key_ids(&batch, &mut batch_ids)?;
+                                key_state.resize(scan.state_size());
                                 ids.extend(&batch_ids);
                                 batches.push(scan.strip(batch)?);
                                 continue;
@@ -621,6 +627,7 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                         if let Some(spill) = spill.as_mut() {
                             batch_ids.clear();
                             scan.key_ids(&batch, &mut batch_ids)?;
+                            key_state.resize(scan.state_size());
                             spill.write(&batch, &batch_ids)?;
                         }
                     }
@@ -647,6 +654,7 @@ impl ExecutionPlan for CumulativeHashWindowExec {
                                     .grow(batch.get_array_memory_size() + 4 * batch.num_rows());
                                 batch_ids.clear();
                                 scan.key_ids(&batch, &mut batch_ids)?;
+                                key_state.resize(scan.state_size());
                                 ids.extend(&batch_ids);
                                 batches.push(scan.strip(batch)?);
                             }

@@ -345,53 +345,48 @@ impl KeyedScan {
         // Gathering pays per key pushed, so chunks then grow until each key has rows
         // enough; the keyed step does not, and batches go as they come (no copy).
         self.target = 0;
-        // The keyed step reads every key's state it is given: all of them when there are
-        // no more keys than rows, else only those present (numbered by slot).
+        // The keyed step reads every key's state it is given: all of them, by key id, when
+        // there are no more keys than rows; else, or when a key absent from the batch is
+        // not settled (it saw a null, say), only those present, numbered by slot.
         let all_keys = keys <= rows;
-        let (slots, present, counts) = if all_keys {
-            (vec![], vec![], vec![])
-        } else {
-            self.slot_rows(ids)
-        };
+        let mut slotted: Option<(Vec<u32>, Vec<u32>, Vec<u32>)> = None;
         let mut grouped: Option<(UInt32Array, Vec<Segment>, UInt32Array)> = None;
         let mut outputs = Vec::with_capacity(xs.len());
         for (lane_index, x) in xs.iter().enumerate() {
             let lane = &mut self.lanes[lane_index];
-            let keyed = if all_keys {
-                lane.scanner.push_keyed(x.as_ref(), ids, &mut lane.progress)
-            } else {
+            let mut keyed = Ok(None);
+            if all_keys {
+                keyed = lane.scanner.push_keyed(x.as_ref(), ids, &mut lane.progress);
+            }
+            if matches!(keyed, Ok(None)) {
+                let (slots, present, _) = match &slotted {
+                    Some(s) => s,
+                    None => slotted.insert(self.slot_rows(ids)),
+                };
+                let lane = &mut self.lanes[lane_index];
                 let mut progress: Vec<ScanProgress> = present
                     .iter()
                     .map(|&k| std::mem::take(&mut lane.progress[k as usize]))
                     .collect();
-                let keyed = lane.scanner.push_keyed(x.as_ref(), &slots, &mut progress);
+                keyed = lane.scanner.push_keyed(x.as_ref(), slots, &mut progress);
                 for (&k, p) in present.iter().zip(progress) {
                     lane.progress[k as usize] = p;
                 }
-                keyed
-            };
+            }
             if let Some(out) = keyed.map_err(exec_error)? {
                 outputs.push(out);
                 continue;
             }
-            if grouped.is_none() {
-                let computed;
-                let (slots, present, counts) = if all_keys {
-                    computed = self.slot_rows(ids);
-                    (&computed.0, &computed.1, &computed.2)
-                } else {
-                    (&slots, &present, &counts)
-                };
-                grouped = Some(group_rows(slots, present, counts));
-                self.target = (present.len() * ROWS_PER_KEY).min(MAX_CHUNK);
-            }
-            let lane = &mut self.lanes[lane_index];
-            let Some((perm, segments, inverse)) = grouped.as_ref() else {
-                return internal_err!("CumulativeHashWindowExec: rows not grouped");
+            let Some((slots, present, counts)) = &slotted else {
+                return internal_err!("CumulativeHashWindowExec: rows not numbered by key");
             };
-            let gathered = take(x.as_ref(), perm, None)?;
+            let (perm, segments, inverse) =
+                grouped.get_or_insert_with(|| group_rows(slots, present, counts));
+            self.target = (present.len() * ROWS_PER_KEY).min(MAX_CHUNK);
+            let lane = &mut self.lanes[lane_index];
+            let gathered = take(x.as_ref(), &*perm, None)?;
             let out = lane.scan_segments(&gathered, segments)?;
-            outputs.push(take(out.as_ref(), inverse, None)?);
+            outputs.push(take(out.as_ref(), &*inverse, None)?);
         }
         Ok(outputs)
     }

@@ -271,12 +271,18 @@ async fn time_ordered_input_equals_the_sorted_path() {
 /// Equal to the sorted path bit for bit for every operation and null policy, results
 /// cast from the input (int32 to int64, float64 to float32), integers wrapping, and NaN
 /// payloads (quiet and signalling), -0.0 and infinities; a call that is never keyed
-/// (overflow checked) beside them.
+/// (overflow checked) beside them; a key stopped by a null early on, absent after.
 #[tokio::test]
 async fn keyed_steps_equal_the_sorted_path() {
     let rows = 6000;
     let mut rng = Lcg(11);
-    let g = Int64Array::from_iter_values((0..rows).map(|_| rng.below(50) as i64));
+    // Key 77 has the first three rows only, and `p` a null in the second: under
+    // Propagate that key's scan stops there, which must not keep the other keys from the
+    // keyed step.
+    let g = Int64Array::from_iter_values(
+        (0..rows).map(|i| if i < 3 { 77 } else { rng.below(50) as i64 }),
+    );
+    let p = Int64Array::from_iter((0..rows).map(|i| (i != 1).then_some(i as i64 % 7 - 3)));
     let t = Int64Array::from_iter_values(0..rows as i64);
     let n = Int64Array::from_iter_values((0..rows).map(|_| rng.below(2001) as i64 - 1000));
     let m = Int32Array::from_iter_values((0..rows).map(|_| rng.next() as i32));
@@ -293,6 +299,7 @@ async fn keyed_steps_equal_the_sorted_path() {
         Field::new("n", DataType::Int64, false),
         Field::new("m", DataType::Int32, false),
         Field::new("d", DataType::Float64, false),
+        Field::new("p", DataType::Int64, true),
     ]);
     let columns: Vec<ArrayRef> = vec![
         Arc::new(g),
@@ -300,6 +307,7 @@ async fn keyed_steps_equal_the_sorted_path() {
         Arc::new(n),
         Arc::new(m),
         Arc::new(d),
+        Arc::new(p),
     ];
     let data = RecordBatch::try_new(Arc::new(schema), columns).unwrap();
     let window = "OVER (PARTITION BY g ORDER BY t)";
@@ -313,15 +321,20 @@ async fn keyed_steps_equal_the_sorted_path() {
             }
         }
     }
+    for policy in POLICIES {
+        calls.push(format!(
+            "cumsum(p, NULL, '{policy}') {window} AS stopped_{policy}"
+        ));
+    }
     calls.push(format!("cumsum(m) {window} AS widened"));
     calls.push(format!("cumsum(m, 'int32') {window} AS wrapped"));
     calls.push(format!("cumprod(n, 'int8') {window} AS narrow"));
     calls.push(format!("cumsum(d, 'float32') {window} AS single"));
-    let keyed = format!("SELECT g, t, n, m, d, {} FROM data", calls.join(", "));
+    let keyed = format!("SELECT g, t, n, m, d, p, {} FROM data", calls.join(", "));
     // A call never keyed (overflow checked) beside them: its rows are gathered by key in
     // larger chunks.
     let mixed = format!(
-        "SELECT g, t, n, m, d, cumsum(n, 'error') {window} AS checked, {} FROM data",
+        "SELECT g, t, n, m, d, p, cumsum(n, 'error') {window} AS checked, {} FROM data",
         calls.join(", ")
     );
     // 50 keys: batches of 1000 and 333 rows step every key's state, batches of 16 only
